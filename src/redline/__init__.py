@@ -1,0 +1,1 @@
+"""Redline: versioned legal policies, rendered redlines, and a tamper-evident acceptance ledger."""

@@ -1,0 +1,1 @@
+"""Who must be told of a change, and telling them. No Flask here."""

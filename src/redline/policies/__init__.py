@@ -1,0 +1,1 @@
+"""The domain and its storage. No Flask here."""

@@ -1,0 +1,133 @@
+"""Schema migrations: one named step each, never edited after it lands. Append new steps."""
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("redline")
+
+
+def _immutable(db: Database, table: str, what: str) -> None:
+    """Triggers that make the database itself refuse UPDATE and DELETE on a table."""
+    for event in ("UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{what} are immutable'); END"
+        )
+
+
+@migrations(name="0001_policies_and_versions")
+def _policies(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE policies (
+            slug TEXT PRIMARY KEY CHECK (slug GLOB '[a-z0-9]*' AND slug NOT GLOB '*[^a-z0-9-]*'),
+            title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+            mode TEXT NOT NULL CHECK (mode IN ('required', 'notice')),
+            description TEXT NOT NULL DEFAULT '',
+            aliases TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE versions (
+            id INTEGER PRIMARY KEY,
+            policy TEXT NOT NULL REFERENCES policies(slug),
+            number INTEGER NOT NULL CHECK (number >= 1),
+            body TEXT NOT NULL,
+            sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+            published_at TEXT NOT NULL,
+            effective_at TEXT NOT NULL CHECK (effective_at >= published_at),
+            material INTEGER NOT NULL CHECK (material IN (0, 1)),
+            summary TEXT NOT NULL DEFAULT '' CHECK (material = 0 OR length(trim(summary)) > 0),
+            author TEXT NOT NULL DEFAULT '',
+            UNIQUE (policy, number)
+        )""")
+    db.execute("CREATE INDEX versions_effective ON versions(policy, effective_at)")
+    _immutable(db, "versions", "published versions")
+    # Numbers are contiguous per policy: 1, 2, 3 ... with no gaps.
+    db.execute("""
+        CREATE TRIGGER versions_contiguous BEFORE INSERT ON versions
+        WHEN NEW.number != (SELECT coalesce(max(number), 0) + 1 FROM versions WHERE policy = NEW.policy)
+        BEGIN SELECT RAISE(ABORT, 'version numbers must be contiguous'); END""")
+
+
+@migrations(name="0002_users_and_ledger")
+def _accounts(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            display_name TEXT NOT NULL DEFAULT '',
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL DEFAULT 'reader' CHECK (role IN ('reader', 'editor', 'admin')),
+            session_token TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE acceptances (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            email TEXT NOT NULL,
+            policy TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            version_sha256 TEXT NOT NULL,
+            accepted_at TEXT NOT NULL,
+            ip TEXT NOT NULL DEFAULT '',
+            user_agent TEXT NOT NULL DEFAULT '',
+            method TEXT NOT NULL CHECK (method IN ('signup', 'reaccept', 'early')),
+            prev_hash TEXT NOT NULL,
+            entry_hash TEXT NOT NULL UNIQUE,
+            UNIQUE (user_id, policy, version),
+            FOREIGN KEY (policy, version) REFERENCES versions(policy, number)
+        )""")
+    db.execute("CREATE INDEX acceptances_user ON acceptances(user_id, policy, version)")
+    _immutable(db, "acceptances", "acceptance records")
+    db.execute("""
+        CREATE TABLE declines (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            policy TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            declined_at TEXT NOT NULL,
+            ip TEXT NOT NULL DEFAULT '',
+            user_agent TEXT NOT NULL DEFAULT ''
+        )""")
+    _immutable(db, "declines", "decline records")
+    db.execute("""
+        CREATE TABLE acknowledgements (
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            policy TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            acknowledged_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, policy, version)
+        )""")
+
+
+@migrations(name="0003_editor")
+def _editor(db: Database) -> None:
+    db.execute("""
+        CREATE TABLE drafts (
+            id INTEGER PRIMARY KEY,
+            policy TEXT NOT NULL REFERENCES policies(slug),
+            base_number INTEGER,
+            body TEXT NOT NULL,
+            author_id INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            published_number INTEGER
+        )""")
+    db.execute("""
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor_id INTEGER,
+            actor TEXT NOT NULL DEFAULT '',
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL DEFAULT '',
+            detail TEXT NOT NULL DEFAULT '{}'
+        )""")
+    _immutable(db, "audit", "audit records")
+
+
+def migrate(db: Database) -> None:
+    """Apply every pending migration."""
+    migrations.apply(db)

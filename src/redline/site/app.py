@@ -1,0 +1,106 @@
+"""The application factory."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from redline.policies import db as dbmod
+from redline.policies import schema
+
+from . import filters, settings
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def default_instance_path() -> str:
+    return os.environ.get("REDLINE_INSTANCE_PATH") or str(Path.cwd() / "instance")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: settings, database, blueprints, security headers, error pages."""
+    app = Flask(__name__, instance_path=default_instance_path(), instance_relative_config=True)
+    settings.load(app.config, app.instance_path)
+    if test_config:
+        app.config.update(test_config)
+    _check_production(app)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=app.config["ENV"] == "production",
+    )
+    _prepare_database(app)
+    app.teardown_appcontext(_close_db)
+    app.after_request(_security_headers)
+    _register_errors(app)
+    filters.register(app)
+    from . import api, public
+    app.register_blueprint(api.bp)
+    app.register_blueprint(public.bp)
+    from .cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _check_production(app: Flask) -> None:
+    if app.config["ENV"] == "production" and app.config["SECRET_KEY"] in ("", settings.DEV_SECRET_KEY):
+        raise RuntimeError("Refusing to start in production with the development secret key: "
+                           "set REDLINE_SECRET_KEY to a long random value.")
+
+
+def _prepare_database(app: Flask) -> None:
+    db = dbmod.connect(app.config["DATABASE"])
+    try:
+        schema.migrate(db)
+    finally:
+        db.close()
+
+
+def get_db():
+    """One database connection per request (a connection is bound to its thread)."""
+    from flask import current_app
+    if "db" not in g:
+        g.db = dbmod.connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def _close_db(_exc=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "public, max-age=3600")
+    return response
+
+
+def _register_errors(app: Flask) -> None:
+    def handle(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return {"error": exc.name.lower().replace(" ", "_"), "message": exc.description}, exc.code
+        return render_template("error.html", error=exc), exc.code
+
+    def handle_500(exc):
+        app.logger.exception("unhandled error", exc_info=getattr(exc, "original_exception", exc))
+        if request.path.startswith("/api/"):
+            return {"error": "internal_server_error"}, 500
+        return render_template("error.html", error=None), 500
+
+    app.register_error_handler(HTTPException, handle)
+    app.register_error_handler(500, handle_500)
