@@ -129,13 +129,14 @@ def accept(db: Database, user_id: int, slug: str, number: int, *, ip: str = "",
     """Record that a user accepted a version; (row, created). Accepting twice records once."""
     at = at or clock.utcnow()
     with write(db):
-        existing = find(db, user_id, slug, number)
-        if existing:
-            return existing, False
         user = db.execute("SELECT email FROM users WHERE id = ?", [user_id]).fetchone()
         if user is None:
             _refuse("There is no such account.")
+        # Checked before the duplicate test, so a stale form is refused even if accepted once.
         version, method = _check(db, user_id, slug, number, at, signup)
+        existing = find(db, user_id, slug, number)
+        if existing:
+            return existing, False
         last = db.execute("SELECT id, entry_hash FROM acceptances ORDER BY id DESC LIMIT 1").fetchone()
         prev, next_id = (last[1], last[0] + 1) if last else (GENESIS, 1)
         row = {"id": next_id, "user_id": user_id, "email": user[0], "policy": slug,

@@ -45,12 +45,11 @@ def gate_request():
     if standing.current or _exempt(request.endpoint):
         return None
     first = standing.to_accept[0]
-    accept_url = url_for("accept.page", slug=first.slug, next=_here() or None)
     if request.path.startswith("/api/"):
         return {"error": "acceptance_required", "policy": first.slug,
                 "message": f"Accept the updated {first.title} to continue.",
-                "accept_url": accept_url}, 403
-    return redirect(accept_url)
+                "accept_url": url_for("accept.page", slug=first.slug)}, 403
+    return redirect(url_for("accept.page", slug=first.slug, next=_here() or None))
 
 
 @bp.app_context_processor

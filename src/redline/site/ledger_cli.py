@@ -49,6 +49,6 @@ def export_command(fmt, output):
                 count = ledger.export(db, fmt, out)
             click.echo(f"Exported {count} acceptances to {output}.", err=True)
         else:
-            ledger.export(db, fmt, click.get_text_stream("stdout"))
+            ledger.export(db, fmt, sys.stdout)
     finally:
         db.close()
