@@ -54,7 +54,16 @@ def gate_request():
 
 @bp.app_context_processor
 def _standing():
-    return {"standing": g.get("standing"), "accepted_version": _accepted_version}
+    return {"standing": g.get("standing"), "accepted_version": _accepted_version,
+            "early_offer": _early_offer}
+
+
+def _early_offer(policy: store.Policy, number: int) -> store.Version | None:
+    """The version shown, if a signed-in user could accept it before it takes effect."""
+    if not (current_user.is_authenticated and policy.required):
+        return None
+    version = store.get_version(get_db(), policy.slug, number)
+    return version if version.effective_at > clock.utcnow() else None
 
 
 def _accepted_version(slug: str) -> int | None:
