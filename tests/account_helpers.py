@@ -123,3 +123,10 @@ def accept_form(client, slug: str) -> Form:
 
 def rows(db, table: str = "acceptances") -> list[dict]:
     return list(db.query(f"SELECT * FROM {table} ORDER BY rowid"))
+
+
+def terms_v2(db, material: bool = True, effective: float = -0.001):
+    """Publish terms version 2 (yearly renewal, refunds), in force `effective` days from now."""
+    return store.publish(db, "terms", TERMS_V2, material=material,
+                         summary="Plans renew yearly; refunds are pro rata.",
+                         published_at=days(min(effective, 0) - 0.0001), effective_at=days(effective))

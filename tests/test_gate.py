@@ -10,7 +10,7 @@ from flask import g
 from redline.policies import gate, ledger, store
 
 from tests.account_helpers import (TERMS_V2, COOKIES_V2, accept_form, add_cookies, add_terms,
-                                   form, logout, rows, signup)
+                                   form, logout, rows, signup, terms_v2)
 from tests.conftest import days
 
 
@@ -24,9 +24,7 @@ def member(client, sample):
 
 
 def material_terms(db, effective=-0.01):
-    return store.publish(db, "terms", TERMS_V2, material=True,
-                         summary="Plans renew yearly; refunds are pro rata.",
-                         published_at=days(min(effective, 0) - 0.001), effective_at=days(effective))
+    return terms_v2(db, material=True, effective=effective)
 
 
 def test_a_current_user_is_not_gated(client, member):

@@ -95,6 +95,15 @@ def last_acknowledged(db: Database, user_id: int, slug: str) -> int | None:
                       [user_id, slug]).fetchone()[0]
 
 
+def last_seen(db: Database, user_id: int, slug: str, joined: str) -> int | None:
+    """The latest version the user acknowledged, else the one in force when they joined."""
+    seen = last_acknowledged(db, user_id, slug)
+    if seen is None:
+        at_join = store.in_force(db, slug, clock.from_text(joined))
+        seen = at_join.number if at_join else None
+    return seen
+
+
 def decline(db: Database, user_id: int, slug: str, number: int, *, ip: str = "",
             user_agent: str = "", at: dt.datetime | None = None) -> int:
     """Record that the user declined a version; return the record's id."""

@@ -163,11 +163,7 @@ def changes(slug):
     if current is None:
         return redirect(url_for("public.policy", slug=slug))
     seen = ledger.latest_accepted(db, current_user.id, slug) if policy.required else None
-    seen = seen or gate.last_acknowledged(db, current_user.id, slug)
-    if seen is None:
-        joined = clock.from_text(current_user.created_at)
-        at_join = store.in_force(db, slug, joined)
-        seen = at_join.number if at_join else None
+    seen = seen or gate.last_seen(db, current_user.id, slug, current_user.created_at)
     return render_template("account/changes.html", policy=policy, current=current,
                            changes=what_changed(db, slug, seen, current),
                            next=safe_next(request.args.get("next"), ""))

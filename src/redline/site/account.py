@@ -180,7 +180,8 @@ def _agreement_row(db, policy: store.Policy, rows: list[ledger.Acceptance], now)
     mine = [r for r in rows if r.policy == policy.slug]
     latest = max(mine, key=lambda r: r.version) if mine else None
     material = store.latest_material(db, policy.slug, now)
-    seen = latest.version if latest else gate.last_acknowledged(db, current_user.id, policy.slug)
+    seen = latest.version if latest else gate.last_seen(db, current_user.id, policy.slug,
+                                                         current_user.created_at)
     return {"policy": policy, "latest": latest, "seen": seen,
             "in_force": store.in_force(db, policy.slug, now),
             "upcoming": store.upcoming(db, policy.slug, now),
