@@ -35,6 +35,9 @@ class User:
     created_at: str
 
 
+_FIELDS = ("id", "email", "display_name", "role", "session_token", "active", "created_at")
+
+
 def _user(row) -> User:
     return User(row["id"], row["email"], row["display_name"], row["role"], row["session_token"],
                 bool(row["active"]), row["created_at"])
@@ -131,10 +134,12 @@ def check_password(db: Database, user_id: int, password: str) -> bool:
 
 def by_session(db: Database, user_id: int, token: str) -> User | None:
     """The active user whose current session token is `token` (one indexed lookup)."""
-    row = next(db.query("SELECT * FROM users WHERE id = ? AND active = 1", [user_id]), None)
-    if row is None or not secrets.compare_digest(row["session_token"], token):
+    # db.execute, not db.query: this runs on every signed-in request, without a savepoint.
+    row = db.execute(f"SELECT {', '.join(_FIELDS)} FROM users WHERE id = ? AND active = 1",
+                     [user_id]).fetchone()
+    if row is None or not secrets.compare_digest(row[4], token):
         return None
-    return _user(row)
+    return User(*row[:5], bool(row[5]), row[6])
 
 
 def rotate_session(db: Database, user_id: int) -> str:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-from flask import current_app, render_template, request
+from flask import current_app, g, render_template, request, session
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from redline.policies import users
@@ -21,6 +23,10 @@ login_manager = LoginManager()
 login_manager.login_view = "account.login"
 login_manager.login_message = "Please sign in to see that page."
 login_manager.login_message_category = "info"
+# Sessions end through the token in the user id (rotated at logout and password change).
+# "basic" protection would only mark sessions non-fresh, which nothing here uses, at a cost
+# on every request; "strong" would sign people out whenever their mobile IP changes.
+login_manager.session_protection = None
 MAX_NEXT = 2000
 
 
@@ -107,6 +113,23 @@ def _form_expired(exc: CSRFError):
     return render_template("error.html", error=error), 400
 
 
+@lru_cache(maxsize=4096)
+def _signed(secret: str, raw: str) -> str:
+    return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+
+def csrf_token() -> str:
+    """Flask-WTF's token, signed once per session rather than on every page.
+
+    With WTF_CSRF_TIME_LIMIT = None a signature never expires, so re-signing the session's
+    token for each page (the header's sign-out form is on every page) only costs time.
+    """
+    raw, config = session.get("csrf_token"), current_app.config
+    if raw and "csrf_token" not in g and config["WTF_CSRF_TIME_LIMIT"] is None:
+        g.csrf_token = _signed(config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
+    return generate_csrf()
+
+
 def init_app(app) -> None:
     """Wire sessions, CSRF, throttling and proxy handling into the app."""
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # tokens die with the session instead
@@ -115,11 +138,14 @@ def init_app(app) -> None:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = csrf_token
     login_manager.init_app(app)
     # One limiter per app: its memory storage then belongs to that app alone.
     limiter = Limiter(key_func=get_remote_address, app=app,
                       storage_uri=app.config["RATELIMIT_STORAGE_URI"])
     app.extensions["redline_limiter"] = limiter
+    # Only sign-in is limited: every other request skips the limiter's bookkeeping early.
+    limiter.request_filter(lambda: request.endpoint != "account.login")
     throttle_login(app, limiter)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(CSRFError, _form_expired)
