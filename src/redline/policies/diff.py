@@ -126,7 +126,8 @@ class DiffResult:
 
     @property
     def identical(self) -> bool:
-        return not self.changes
+        """No change at all (and nothing was left out: a simplified result never is)."""
+        return not self.changes and not self.notes
 
 
 # --------------------------------------------------------------------------- compare
