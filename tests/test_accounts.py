@@ -116,10 +116,14 @@ def test_login_with_unknown_email_or_wrong_password_answers_the_same(client, two
         start = time.perf_counter()
         login(client, email, password)
         return time.perf_counter() - start
-    t_unknown = statistics.median(timed("nobody@kestrel.example", "x" * 12) for _ in range(3))
-    t_wrong = statistics.median(timed("avery@kestrel.example", "x" * 12) for _ in range(3))
-    # Both hash a password: an unknown address is not answered measurably faster.
-    assert 0.5 < t_unknown / t_wrong < 2, (t_unknown, t_wrong)
+    unknown, wrong = [], []
+    for _ in range(5):  # interleaved, so load elsewhere on the machine hits both alike
+        unknown.append(timed("nobody@kestrel.example", "x" * 12))
+        wrong.append(timed("avery@kestrel.example", "x" * 12))
+    ratio = statistics.median(unknown) / statistics.median(wrong)
+    # Both hash a password (~0.1 s of scrypt); without the dummy hash an unknown address
+    # would be answered a hundred times faster.
+    assert 0.25 < ratio < 4, (unknown, wrong)
 
 
 def test_login_rotates_the_session_and_logout_kills_copied_cookies(app, client, two):

@@ -41,7 +41,7 @@ def test_a_material_version_in_force_gates_every_other_page(client, member):
 
 
 @pytest.mark.parametrize("path", ["/privacy/", "/terms/", "/terms/history/", "/terms/v/1/",
-                                  "/privacy/upcoming/", "/accept/terms/", "/account/agreements/",
+                                  "/privacy/upcoming/", "/terms/diff/1..2/", "/accept/terms/", "/account/agreements/",
                                   "/account/agreements/1/", "/account/agreements/1.json",
                                   "/static/site.css", "/healthz", "/no-such-page/"])
 def test_the_allow_list_stays_open(client, member, path):
@@ -90,8 +90,11 @@ def test_the_accept_page_shows_what_changed_since_their_version(client, member):
     assert f.buttons == ["Accept"]
     label = re.search(r'<label for="agree">([^<]+)</label>', html).group(1)
     assert label == f"I have read and agree to Terms of Service, version 2 (effective {_today()})"
-    # Until the redline module lands, both texts are shown; the new words are on the page.
-    assert "renew every year" in html and "renew every month" in html
+    # The redline from their version to the one in force, word by word.
+    redline = html[html.index('class="redline redline-inline"'):]
+    assert re.search(r"renew every <del>(<span[^>]*>[^<]*</span>)?month", redline)
+    assert re.search(r"<ins>(<span[^>]*>[^<]*</span>)?year", redline)
+    assert 'href="/terms/diff/1..2/split/"' in html
 
 
 def test_summaries_span_every_version_in_between(client, member):
@@ -102,7 +105,8 @@ def test_summaries_span_every_version_in_between(client, member):
                   published_at=days(-0.01), effective_at=days(-0.01))
     html = client.get("/accept/terms/").get_data(as_text=True)
     assert "Wording only." in html and "Adds governing law." in html
-    assert "Every change from version 1 to version 3" in html or "Version 1 and version 3" in html
+    assert "Every change from version 1 to version 3" in html
+    assert "The law of Kestrel applies." in html
 
 
 def test_accepting_clears_the_gate_and_returns_to_next(client, member):

@@ -17,7 +17,7 @@ from .public import policy_or_404
 bp = Blueprint("accept", __name__)
 NUMBER = re.compile(r"^[1-9][0-9]{0,8}$")
 # Pages a user who must accept a policy can still reach (besides every accept.* page and
-# the policy pages themselves, which carry a `slug`).
+# the policy pages and their redlines, which carry a `slug`).
 EXEMPT = frozenset({"static", "account.logout", "account.agreements", "account.receipt",
                     "account.receipt_json", "public.healthz"})
 
@@ -25,7 +25,8 @@ EXEMPT = frozenset({"static", "account.logout", "account.agreements", "account.r
 def _exempt(endpoint: str | None) -> bool:
     if endpoint is None or endpoint in EXEMPT or endpoint.startswith("accept."):
         return True
-    return endpoint.startswith("public.") and "slug" in (request.view_args or {})
+    # Policy pages: a policy's text, history, versions and redlines.
+    return endpoint.startswith(("public.", "compare.")) and "slug" in (request.view_args or {})
 
 
 def _here() -> str:

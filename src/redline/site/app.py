@@ -47,8 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_errors(app)
     filters.register(app)
-    from . import accept, account, api, auth, public
+    from . import accept, account, api, auth, compare, public
     app.register_blueprint(api.bp)
+    app.register_blueprint(compare.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(accept.bp)
