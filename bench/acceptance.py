@@ -15,6 +15,8 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The package before bench/ (where bench/redline.py would shadow it).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from common import demo_database, fetch, gunicorn, tempdir  # noqa: E402
 
 from redline.policies import db as dbmod  # noqa: E402
