@@ -15,6 +15,9 @@ from .db import write
 from .errors import EmailTaken, InvalidAccount
 
 EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$")
+# Bidirectional controls (embeddings, overrides, isolates, marks) reorder what a reader sees:
+# in a name or an address they can make one account look like another.
+BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_EMAIL = 254
 MAX_NAME = 100
 MIN_PASSWORD = 10
@@ -48,7 +51,7 @@ def validate_email(email: str) -> str:
     email = (email or "").strip()
     if not email:
         raise InvalidAccount("Enter your email address.")
-    if len(email) > MAX_EMAIL or not EMAIL.match(email):
+    if len(email) > MAX_EMAIL or not EMAIL.match(email) or BIDI_CONTROLS.intersection(email):
         raise InvalidAccount("Enter an email address like name@example.com.")
     return email
 
@@ -57,7 +60,8 @@ def validate_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
         raise InvalidAccount("Enter the name we should call you.")
-    if len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if (len(name) > MAX_NAME or any(ord(c) < 32 or ord(c) == 127 for c in name)
+            or BIDI_CONTROLS.intersection(name)):
         raise InvalidAccount(f"Use at most {MAX_NAME} ordinary characters for your name.")
     return name
 

@@ -1,0 +1,143 @@
+"""Authorization matrix: every rule of the URL map x every method x visitor, reader, editor, admin.
+
+Every rule must be classified in EXPECT, so a new route cannot be forgotten.
+"""
+from __future__ import annotations
+
+import pytest
+
+from redline.policies import clock, ledger
+from redline.site import create_app
+
+from tests.conftest import publish_sample
+from tests.security_helpers import ROLES, client_for, make_user, open_db
+
+LOGIN = "login"  # a redirect to the sign-in page
+ALL_OK = {"visitor": 200, "reader": 200, "editor": 200, "admin": 200}
+MEMBERS = {"visitor": LOGIN, "reader": 200, "editor": 200, "admin": 200}
+SIGNED_OUT_ONLY = {"visitor": 200, "reader": 302, "editor": 302, "admin": 302}
+# Sample values for each URL variable; `receipt` is the reader's own acceptance.
+VALUES = {"slug": "privacy", "spec": "1..2", "view": "split", "number": "2",
+          "date": clock.utcnow().date().isoformat(), "filename": "site.css"}
+QUERY = {"compare.compare_form": "?from=1&to=3"}
+
+# (endpoint, method) -> expected answer per role (a status code, or LOGIN).
+EXPECT: dict[tuple[str, str], dict[str, object]] = {
+    ("public.index", "GET"): ALL_OK,
+    ("public.policy", "GET"): ALL_OK,
+    ("public.at", "GET"): {r: 302 for r in ROLES},  # to the version in force that day
+    ("public.history", "GET"): ALL_OK,
+    ("public.version", "GET"): ALL_OK,
+    ("public.upcoming", "GET"): ALL_OK,
+    ("public.healthz", "GET"): ALL_OK,
+    ("compare.compare_form", "GET"): {r: 302 for r in ROLES},  # to the diff page
+    ("compare.diff", "GET"): ALL_OK,
+    ("compare.diff_view", "GET"): ALL_OK,
+    ("api.policies", "GET"): ALL_OK,
+    ("api.policy", "GET"): ALL_OK,
+    ("api.version", "GET"): ALL_OK,
+    ("static", "GET"): ALL_OK,
+    ("accept.page", "GET"): MEMBERS,
+    # Empty forms: signed-in people get the form back with its error, nothing recorded.
+    ("accept.submit", "POST"): {"visitor": LOGIN, "reader": 400, "editor": 400, "admin": 400},
+    ("accept.decline", "POST"): {"visitor": LOGIN, "reader": 409, "editor": 409, "admin": 409},
+    ("accept.changes", "GET"): MEMBERS,
+    ("accept.acknowledge", "POST"): {"visitor": LOGIN, "reader": 302, "editor": 302, "admin": 302},
+    ("account.agreements", "GET"): MEMBERS,
+    # A receipt is its owner's alone: other people, admins included, get 404 (not 403:
+    # a receipt number says nothing about whether it exists).
+    ("account.receipt", "GET"): {"visitor": LOGIN, "reader": 200, "editor": 404, "admin": 404},
+    ("account.receipt_json", "GET"): {"visitor": LOGIN, "reader": 200, "editor": 404, "admin": 404},
+    ("account.login", "GET"): SIGNED_OUT_ONLY,
+    # Empty forms from visitors: 401 (no such account) and 400 (fields missing).
+    ("account.login", "POST"): {**SIGNED_OUT_ONLY, "visitor": 401},
+    ("account.signup", "GET"): SIGNED_OUT_ONLY,
+    ("account.signup", "POST"): {**SIGNED_OUT_ONLY, "visitor": 400},
+    ("account.logout", "POST"): {r: 302 for r in ROLES},
+    ("account.password", "GET"): MEMBERS,
+    ("account.password", "POST"): {**MEMBERS, "reader": 400, "editor": 400, "admin": 400},
+}
+# Methods no rule answers: each must be 405 everywhere (never 200, never a redirect).
+FOREIGN_METHODS = ("PUT", "DELETE", "PATCH")
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """An app (CSRF off: this suite is about who may do what) with one person per role."""
+    folder = tmp_path_factory.mktemp("matrix")
+    app = create_app({"TESTING": True, "DATABASE": str(folder / "redline.db"),
+                      "SECRET_KEY": "matrix-secret", "WTF_CSRF_ENABLED": False})
+    db = open_db(app)
+    publish_sample(db)
+    people = {role: make_user(db, role) for role in ROLES if role != "visitor"}
+    receipt = ledger.for_user(db, people["reader"].id)[0].id
+    db.close()
+    return app, people, receipt
+
+
+def _rules(app):
+    return [r for r in app.url_map.iter_rules()]
+
+
+def _url(rule, receipt: int) -> str:
+    values = {name: (receipt if name == "acceptance_id" else VALUES[name]) for name in rule.arguments}
+    return rule.build(values, append_unknown=False)[1] + QUERY.get(rule.endpoint, "")
+
+
+def _answer(response) -> object:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/account/login/"):
+        return LOGIN
+    return response.status_code
+
+
+def test_every_rule_and_method_is_classified(world):
+    app = world[0]
+    seen = {(r.endpoint, m) for r in _rules(app) for m in r.methods - {"HEAD", "OPTIONS"}}
+    missing = sorted(seen - set(EXPECT))
+    stale = sorted(set(EXPECT) - seen)
+    assert not missing, f"routes with no row in the authorization table: {missing}"
+    assert not stale, f"rows in the authorization table for routes that no longer exist: {stale}"
+    unknown = [k for k in seen if set(EXPECT[k]) != set(ROLES)]
+    assert not unknown, f"rows that do not name every role: {unknown}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_says(world, role):
+    app, people, receipt = world
+    wrong = []
+    for rule in sorted(_rules(app), key=lambda r: r.rule):
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            client = client_for(app, role, people)  # fresh: a POST may sign the person out
+            url = _url(rule, receipt)
+            got = _answer(client.open(url, method=method))
+            want = EXPECT[(rule.endpoint, method)][role]
+            if got != want:
+                wrong.append(f"{method} {url} ({rule.endpoint}): got {got}, expected {want}")
+    assert not wrong, f"{role}:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_unrouted_methods_answer_405(world, role):
+    app, people, receipt = world
+    client = client_for(app, role, people)
+    wrong = []
+    for rule in _rules(app):
+        url = _url(rule, receipt)
+        for method in FOREIGN_METHODS:
+            if method in rule.methods:
+                continue
+            status = client.open(url, method=method).status_code
+            if status != 405:
+                wrong.append(f"{method} {url}: {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("role", ["reader", "editor", "admin"])
+def test_unknown_things_are_404_for_everyone(world, role):
+    app, people, receipt = world
+    client = client_for(app, role, people)
+    for path in ("/no-such-policy/", "/privacy/v/99/", "/privacy/diff/1..99/",
+                 "/account/agreements/999999/", "/accept/no-such-policy/",
+                 "/api/policies/no-such-policy.json"):
+        assert client.get(path).status_code == 404, path
