@@ -6,7 +6,7 @@ import re
 import pytest
 
 from tests.account_helpers import PASSWORD, add_cookies, add_terms, terms_v2
-from tests.security_helpers import make_user, open_db, sign_in, table_counts, user_row
+from tests.security_helpers import make_user, sign_in, table_counts, user_row
 
 # POST rules that authenticate by other means (a signed token in the URL), documented in the
 # README; none so far.
