@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
-from flask import (Blueprint, flash, g, redirect, render_template, request, session, url_for)
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for)
 from flask_login import current_user, login_required, logout_user
 
 from redline.policies import clock, gate, ledger, store, users
@@ -126,6 +127,12 @@ def submit(slug):
                                      ip=client_ip(), user_agent=client_user_agent())
     except AcceptanceRefused as exc:
         return _render(slug, f"{exc} Nothing was recorded.", 409)
+    except sqlite3.OperationalError as exc:
+        # A full disk or a lock held too long: the transaction rolled back, so say so plainly.
+        current_app.logger.error("acceptance not recorded: %s", exc)
+        return _render(slug, "We could not record your acceptance just now: the server could "
+                             "not save it. Nothing was recorded. Please try again in a few "
+                             "minutes.", 503)
     when = "already recorded" if not created else "recorded"
     flash(f"Thank you: your acceptance of the {policy.title}, version {row.version}, is {when}. "
           f"Your receipt number is {row.id}.", "success")
