@@ -12,7 +12,6 @@ from redline.policies import clock, ledger, store
 from redline.policies import db as dbmod
 from redline.policies.db import write
 
-from tests.conftest import publish_sample
 from tests.security_helpers import make_user
 
 KILLS = 120

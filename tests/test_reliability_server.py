@@ -16,7 +16,7 @@ from redline.policies import ledger, store
 
 from tests.account_helpers import COOKIES_V2, add_cookies, add_terms, terms_v2
 from tests.conftest import days, publish_sample
-from tests.load_helpers import (ACCEPT_BOX, TOKEN, Gunicorn, forged_session, get, request,
+from tests.load_helpers import (ACCEPT_BOX, TOKEN, Gunicorn, forged_session, request,
                                 session_cookie)
 from tests.security_helpers import make_user
 
