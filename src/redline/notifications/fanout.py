@@ -31,8 +31,10 @@ class Phase:
     inserts: tuple[str, ...]
 
 
-_USERS_WHERE = ("active = 1 AND NOT EXISTS (SELECT 1 FROM acceptances a WHERE a.user_id = {t}.id "
-                "AND a.policy = :policy AND a.version >= :version)")
+# Those with an account when the version was published, still active, who have not already
+# accepted it: a fixed, provable set, whenever the fan-out happens to run.
+_USERS_WHERE = ("{t}.active = 1 AND {t}.created_at <= :since AND NOT EXISTS (SELECT 1 FROM "
+                "acceptances a WHERE a.user_id = {t}.id AND a.policy = :policy AND a.version >= :version)")
 _ACCEPTED = "(SELECT max(a.version) FROM acceptances a WHERE a.user_id = u.id AND a.policy = :policy)"
 _RANGE = "{t}.id > :lo AND {t}.id <= :hi AND "
 
@@ -87,7 +89,7 @@ def pending_jobs(db: Database) -> list[dict]:
 
 def _params(job: dict, lo: int = 0, hi: int = 0) -> dict:
     return {"policy": job["policy"], "version": job["version"], "material": job["material"],
-            "job": job["id"], "lo": lo, "hi": hi, "now": clock.now_text()}
+            "job": job["id"], "lo": lo, "hi": hi, "now": clock.now_text(), "since": job["created_at"]}
 
 
 def remaining(db: Database) -> int:

@@ -51,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(public.bp)
     from .cli import register_commands
     register_commands(app)
+    from . import notifying
+    notifying.register(app)
     return app
 
 

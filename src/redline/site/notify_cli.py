@@ -25,9 +25,8 @@ def _open_db():
 def _fan_out(db, cfg: NotifyConfig, quiet: bool) -> int:
     """Fan out pending jobs with a progress bar (on a terminal) for large user bases."""
     total = fanout.remaining(db)
-    if not total:
-        return 0
-    if quiet:
+    if quiet or total < cfg.notify_fanout_batch:
+        # Still run: jobs with no one left to reach must be closed.
         return fanout.run_fanout(db, cfg.notify_fanout_batch)
     with click.progressbar(length=total, label="Fanning out", file=sys.stderr,
                            show_pos=True) as bar:

@@ -1,0 +1,67 @@
+"""Wiring the notification pages into the app: settings, blueprints, the header count and banner."""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+
+from redline.notifications import notices
+from redline.notifications.config import NotifyConfig
+
+
+def notify_config() -> NotifyConfig:
+    """The notification settings of the running app."""
+    return NotifyConfig.from_mapping(current_app.config)
+
+
+def current_user_id() -> int | None:
+    """The signed-in user's id, or None (also when no login system is installed)."""
+    if not hasattr(current_app, "login_manager"):
+        return None
+    from flask_login import current_user
+    if not getattr(current_user, "is_authenticated", False):
+        return None
+    return int(current_user.id)
+
+
+def current_role() -> str | None:
+    if current_user_id() is None:
+        return None
+    from flask_login import current_user
+    return getattr(current_user, "role", None)
+
+
+def _notice_context() -> dict:
+    """For every page: the unread notice count for the header and the notices for the banner."""
+    user_id = current_user_id()
+    if user_id is None:
+        return {"notice_signed_in": False, "notice_unread": 0, "notice_banner": []}
+    if "notice_ctx" not in g:
+        from .app import get_db
+        db = get_db()
+        g.notice_ctx = {"notice_signed_in": True, "notice_unread": notices.unread_count(db, user_id),
+                        "notice_banner": notices.unsettled(db, user_id)[:3]}
+    return g.notice_ctx
+
+
+def _subscribe_form(scope: str = "*"):
+    from .follow import SubscribeForm
+    return SubscribeForm(scope=scope)
+
+
+def _notice_ack_form():
+    from .notices_views import AcknowledgeForm
+    return AcknowledgeForm()
+
+
+def register(app: Flask) -> None:
+    """Blueprints for subscriptions and feeds, notices, webhooks; the one-click unsubscribe CSRF exemption."""
+    from . import follow, notices_views, webhooks_admin
+    app.register_blueprint(follow.bp)
+    app.register_blueprint(notices_views.bp)
+    app.register_blueprint(webhooks_admin.bp)
+    app.context_processor(_notice_context)
+    app.add_template_global(_subscribe_form, "subscribe_form")
+    app.add_template_global(_notice_ack_form, "notice_ack_form")
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        # RFC 8058: mail clients POST without cookies; the signed token is the authentication.
+        csrf.exempt(follow.unsubscribe)
