@@ -149,7 +149,7 @@ def _peak(db, users: int) -> int:
         start = count(db, "SELECT coalesce(max(id), 0) FROM users")
         db.conn.executemany(
             "INSERT INTO users (email, password_hash, session_token, created_at) VALUES (?, 'x', ?, ?)",
-            ((f"u{start + i}@kestrel.example", f"t{start + i}", clock.now_text()) for i in range(users)))
+            ((f"u{start + i}@kestrel.example", f"t{start + i}", "2020-01-01T00:00:00Z") for i in range(users)))
         db.execute("DELETE FROM notices")
         db.execute("DELETE FROM deliveries")
         db.execute("UPDATE notify_jobs SET phase = 'users', cursor = 0")
