@@ -58,7 +58,7 @@ def subscribe():
         subscribers.check_scope(get_db(), scope)
     except NotFound:
         abort(404, description="There is no such policy to subscribe to.")
-    form = SubscribeForm(scope=scope)
+    form = SubscribeForm(scope=scope, email=request.args.get("email", "")[:254])
     if request.method == "POST" and form.validate_on_submit():
         try:
             subscribers.subscribe(get_db(), form.email.data, scope)

@@ -42,11 +42,6 @@ def _notice_context() -> dict:
     return g.notice_ctx
 
 
-def _subscribe_form(scope: str = "*"):
-    from .follow import SubscribeForm
-    return SubscribeForm(scope=scope)
-
-
 def _notice_ack_form():
     from .notices_views import AcknowledgeForm
     return AcknowledgeForm()
@@ -59,7 +54,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(notices_views.bp)
     app.register_blueprint(webhooks_admin.bp)
     app.context_processor(_notice_context)
-    app.add_template_global(_subscribe_form, "subscribe_form")
     app.add_template_global(_notice_ack_form, "notice_ack_form")
     csrf = app.extensions.get("csrf")
     if csrf is not None:
