@@ -24,8 +24,15 @@ def subscriber(db, email):
 def test_double_opt_in_from_a_policy_page(app, client, sample, smtp):
     db = sample
     cfg = config(app, **smtp.settings())
-    page = client.get("/privacy/").get_data(as_text=True)
-    assert 'action="/subscribe/"' in page and 'name="scope" value="privacy"' in page
+    policy_page = client.get("/privacy/")
+    html = policy_page.get_data(as_text=True)
+    # The box on the (cached) policy page is a GET form: no session, no cookie, nothing changes.
+    assert '<form method="get" action="/subscribe/"' in html and 'name="scope" value="privacy"' in html
+    assert "Set-Cookie" not in policy_page.headers
+    step = client.get("/subscribe/", query_string={"scope": "privacy", "email": "Reader@Kestrel.example"})
+    page = step.get_data(as_text=True)
+    assert 'value="Reader@Kestrel.example"' in page and "Send me a confirmation link" in page
+    assert db.execute("SELECT count(*) FROM subscribers").fetchone()[0] == 0
     response = client.post("/subscribe/", data={"email": "Reader@Kestrel.example", "scope": "privacy",
                                                 "csrf_token": csrf_from(page)})
     assert response.status_code == 303 and response.location.startswith("/subscribe/sent/")
@@ -57,7 +64,7 @@ def test_a_confirm_post_without_the_csrf_token_is_refused(app, client, sample):
 
 
 def test_subscribing_refuses_bad_input_and_forms_without_csrf(client, sample):
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/subscribe/").get_data(as_text=True)
     bad = client.post("/subscribe/", data={"email": "not an address", "scope": "*",
                                            "csrf_token": csrf_from(page)})
     assert bad.status_code == 400
@@ -71,7 +78,7 @@ def test_subscribing_refuses_bad_input_and_forms_without_csrf(client, sample):
 
 def test_the_answer_is_the_same_for_known_and_new_addresses(client, sample):
     add_subscriber(sample, "known@kestrel.example")
-    page = client.get("/").get_data(as_text=True)
+    page = client.get("/subscribe/").get_data(as_text=True)
     answers = [client.post("/subscribe/", data={"email": e, "scope": "*", "csrf_token": csrf_from(page)})
                for e in ("known@kestrel.example", "new@kestrel.example")]
     assert [(a.status_code, a.location) for a in answers] == [(303, "/subscribe/sent/?scope=*")] * 2
