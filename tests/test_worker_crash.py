@@ -14,14 +14,18 @@ from tests.servers import smtp  # noqa: F401  (fixture)
 REDLINE = str(Path(sys.executable).parent / "redline")
 
 
-def worker(app, smtp, **settings):
-    env = {**os.environ, "REDLINE_DATABASE": app.config["DATABASE"],
-           "REDLINE_INSTANCE_PATH": str(Path(app.config["DATABASE"]).parent),
-           "REDLINE_SECRET_KEY": "test-secret", "REDLINE_MAILER": "smtp",
-           "REDLINE_SMTP_HOST": "127.0.0.1", "REDLINE_SMTP_PORT": str(smtp.port),
-           **{f"REDLINE_{k}": str(v) for k, v in settings.items()}}
-    return subprocess.Popen([REDLINE, "notify", "--once"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+def _env(app, smtp, **settings) -> dict:
+    return {**os.environ, "REDLINE_DATABASE": app.config["DATABASE"],
+            "REDLINE_INSTANCE_PATH": str(Path(app.config["DATABASE"]).parent),
+            "REDLINE_SECRET_KEY": "test-secret", "REDLINE_MAILER": "smtp",
+            "REDLINE_SMTP_HOST": "127.0.0.1", "REDLINE_SMTP_PORT": str(smtp.port),
+            **{f"REDLINE_{k}": str(v) for k, v in settings.items()}}
+
+
+def worker(app, smtp, mode="--once", **settings):
+    """`redline notify` as its own process, on the test's database and SMTP server."""
+    return subprocess.Popen([REDLINE, "notify", mode], env=_env(app, smtp, **settings),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def message_ids_by_recipient(smtp) -> dict[str, list[str]]:
@@ -85,3 +89,22 @@ def test_two_workers_at_once_never_send_the_same_delivery(app, sample, smtp):
     by_worker = Counter(r[0] for r in db.execute(
         "SELECT worker FROM delivery_attempts WHERE outcome = 'sent'"))
     assert len(by_worker) == 2 and sum(by_worker.values()) == 120, by_worker
+
+
+def test_the_loop_sends_new_work_and_stops_cleanly_on_sigterm(app, sample, smtp):
+    db = sample
+    add_user(db, "alice@kestrel.example")
+    proc = worker(app, smtp, "--loop", NOTIFY_POLL_SECONDS=1)
+    try:
+        time.sleep(1.5)
+        assert proc.poll() is None and not smtp.messages  # running, nothing to do yet
+        publish_material(db)  # the running worker picks it up on its next look
+        deadline = time.time() + 20
+        while not smtp.messages and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(smtp.messages) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        output = proc.communicate(timeout=20)[0]
+    assert proc.returncode == 0, output
+    assert "1 sent" in output

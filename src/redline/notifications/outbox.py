@@ -23,7 +23,7 @@ from redline.policies import clock, store
 from redline.policies.db import write
 from redline.policies.errors import NotFound
 
-from . import emails, webhooks
+from . import emails, subscribers, webhooks
 from .config import NotifyConfig
 from .mailers import PermanentFailure, TemporaryFailure
 
@@ -251,19 +251,15 @@ class Worker:
     def _message(self, row: dict):
         if row["channel"] == "confirm":
             return emails.confirm_message(self.cfg, row["recipient"], row["subscriber_id"],
-                                          row["version"], row["policy"], self._scope_title(row["policy"]))
+                                          row["version"], row["policy"],
+                                          subscribers.scope_title(self.db, row["policy"]))
         policy, version = self._version(row["policy"], row["version"])
         if row["user_id"] is not None:
             to = emails.Recipient(row["recipient"], row["user_name"] or "", "user", row["base_version"])
         else:
             to = emails.Recipient(row["recipient"], "", "subscriber", None, row["subscriber_id"],
-                                  self._scope_title(row["subscriber_scope"] or policy.slug))
+                                  subscribers.scope_title(self.db, row["subscriber_scope"] or policy.slug))
         return emails.notice_message(self.cfg, policy, version, to)
-
-    def _scope_title(self, scope: str) -> str:
-        if scope == "*":
-            return "any of our policies"
-        return f"the {store.get_policy(self.db, scope).title}"
 
 
 def _ms(started: float) -> int:
