@@ -182,3 +182,28 @@ def test_a_user_who_left_before_sending_is_not_written_to(app, sample, smtp):
     assert run_worker(db, cfg)[0]["cancelled"] == 1
     assert not smtp.messages
     assert store.get_policy(db, "privacy").title  # nothing else disturbed
+
+
+def test_the_record_of_who_was_told_when(app, sample, smtp, runner):
+    db = sample
+    app.config.update(smtp.settings())
+    accept(db, add_user(db, "alice@kestrel.example", "Alice"), "privacy", 2)
+    add_user(db, "gone@kestrel.example")
+    smtp.handler.refused["gone@kestrel.example"] = "550 5.1.1 No such user"
+    v = publish_material(db)
+    runner.invoke(args=["notify", "--once"])
+    summary = runner.invoke(args=["deliveries"])
+    assert f"privacy v{v.number}: 1 bounced, 1 sent" in summary.output
+    assert "bounced: email to gone@kestrel.example after 1 attempts: 550 5.1.1 No such user" in summary.output
+    report = runner.invoke(args=["deliveries", "privacy", str(v.number), "--csv"])
+    lines = report.output.splitlines()
+    assert lines[0] == "channel,recipient,status,attempts,sent_at,message_id,last_error"
+    sent = next(line for line in lines if line.startswith("email,alice@kestrel.example,sent,1,"))
+    assert smtp.handler.to("alice@kestrel.example")[0]["Message-ID"] in sent
+    assert sum(line.startswith("in-app,") and ",unread," in line for line in lines) == 2
+
+
+def test_a_mailer_setting_that_does_not_exist_is_explained(app, runner):
+    app.config["MAILER"] = "pigeon"
+    result = runner.invoke(args=["notify", "--once"])
+    assert result.exit_code == 1 and "MAILER must be 'smtp', 'file' or 'memory'" in result.output

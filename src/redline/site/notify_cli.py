@@ -77,9 +77,13 @@ def _stop_on_signals(stop: threading.Event):
 def notify_command(mode, quiet):
     """Tell everyone concerned of published versions: in-app notices, email, webhooks."""
     cfg = NotifyConfig.from_mapping(current_app.config)
+    try:
+        mailer = make_mailer(cfg)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc} (see `redline settings`)") from exc
     db = _open_db()
     stop = threading.Event()
-    worker = outbox.Worker(db, cfg, make_mailer(cfg), stop=stop)
+    worker = outbox.Worker(db, cfg, mailer, stop=stop)
     try:
         with _stop_on_signals(stop):
             _work(db, cfg, worker, mode, quiet)
