@@ -55,8 +55,21 @@ def get(db: Database, user_id: int, notice_id: int) -> dict:
 
 
 def unsettled(db: Database, user_id: int) -> list[dict]:
-    """Notices still shown in the banner: neither acknowledged nor answered by an acceptance."""
+    """Notices neither acknowledged nor answered by an acceptance."""
     return [n for n in for_user(db, user_id, limit=50) if not n["settled"]]
+
+
+def header_state(db: Database, user_id: int, limit: int = 3) -> tuple[int, list[dict]]:
+    """For every page, in one indexed query: the unread count, and the notices for the banner.
+
+    The banner carries advance notice only: notices of versions not yet in force, neither
+    acknowledged nor accepted. Once a version is in force the acceptance gate speaks for it.
+    """
+    rows = [_shape(r) for r in db.query(
+        _SELECT + " AND (n.read_at IS NULL OR (k.acknowledged_at IS NULL AND v.effective_at > ?)) "
+        "ORDER BY n.id DESC LIMIT 100", [user_id, clock.now_text()])]
+    unread = sum(1 for r in rows if r["read_at"] is None)
+    return unread, [r for r in rows if r["upcoming"] and not r["settled"]][:limit]
 
 
 def mark_read(db: Database, user_id: int, notice_id: int) -> None:

@@ -23,10 +23,12 @@ def current_user_id() -> int | None:
 
 
 def current_role() -> str | None:
+    """The signed-in user's role ('reader', 'editor', 'admin'), or None."""
     if current_user_id() is None:
         return None
     from flask_login import current_user
-    return getattr(current_user, "role", None)
+    user = getattr(current_user, "user", current_user)
+    return getattr(user, "role", None)
 
 
 def _notice_context() -> dict:
@@ -37,8 +39,8 @@ def _notice_context() -> dict:
     if "notice_ctx" not in g:
         from .app import get_db
         db = get_db()
-        g.notice_ctx = {"notice_signed_in": True, "notice_unread": notices.unread_count(db, user_id),
-                        "notice_banner": notices.unsettled(db, user_id)[:3]}
+        unread, banner = notices.header_state(db, user_id)
+        g.notice_ctx = {"notice_signed_in": True, "notice_unread": unread, "notice_banner": banner}
     return g.notice_ctx
 
 
