@@ -35,12 +35,14 @@ def _notice_context() -> dict:
     """For every page: the unread notice count for the header and the notices for the banner."""
     user_id = current_user_id()
     if user_id is None:
-        return {"notice_signed_in": False, "notice_unread": 0, "notice_banner": []}
+        return {"notice_signed_in": False, "notice_is_admin": False, "notice_unread": 0,
+                "notice_banner": []}
     if "notice_ctx" not in g:
         from .app import get_db
         db = get_db()
         unread, banner = notices.header_state(db, user_id)
-        g.notice_ctx = {"notice_signed_in": True, "notice_unread": unread, "notice_banner": banner}
+        g.notice_ctx = {"notice_signed_in": True, "notice_is_admin": current_role() == "admin",
+                        "notice_unread": unread, "notice_banner": banner}
     return g.notice_ctx
 
 
