@@ -52,13 +52,18 @@ def _notice_ack_form():
 
 
 def register(app: Flask) -> None:
-    """Blueprints for subscriptions and feeds, notices, webhooks; the one-click unsubscribe CSRF exemption."""
+    """Blueprints for feeds and subscriptions, notices, webhooks; throttling; the CSRF exemption."""
     from . import follow, notices_views, webhooks_admin
     app.register_blueprint(follow.bp)
     app.register_blueprint(notices_views.bp)
     app.register_blueprint(webhooks_admin.bp)
     app.context_processor(_notice_context)
     app.add_template_global(_notice_ack_form, "notice_ack_form")
+    limiter = app.extensions.get("redline_limiter")
+    if limiter is not None:
+        view = app.view_functions["follow.subscribe"]
+        app.view_functions["follow.subscribe"] = limiter.limit(
+            lambda: current_app.config["SUBSCRIBE_LIMIT"], methods=["POST"], scope="subscribe")(view)
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         # RFC 8058: mail clients POST without cookies; the signed token is the authentication.

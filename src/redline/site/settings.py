@@ -47,6 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NOTIFY_POLL_SECONDS", 10, "How often `redline notify --loop` looks for new work."),
     Setting("WEBHOOK_TIMEOUT", 10, "Seconds to wait for a webhook endpoint to answer."),
     Setting("CONFIRM_TOKEN_DAYS", 7, "Days a subscription confirmation link stays valid."),
+    Setting("SUBSCRIBE_LIMIT", "20 per hour", "Subscription requests allowed per IP address (each address also gets at most 5 confirmation emails)."),
     Setting("UNSUBSCRIBE_TOKEN_DAYS", 365, "Days an unsubscribe link stays valid (every email carries a fresh one)."),
 )
 
