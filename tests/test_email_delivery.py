@@ -22,6 +22,7 @@ def html_of(msg) -> str:
 
 
 def test_smtp_down_at_publish_then_each_recipient_gets_exactly_one_email(app, sample, smtp, runner):
+    """Publishing succeeds with the SMTP server down; once it is up, one email each, right links."""
     db = sample
     app.config.update(smtp.settings(), BASE_URL=BASE, NOTIFY_SEND_BATCH=2, NOTIFY_RETRY_BASE_SECONDS=0)
     alice = add_user(db, "alice@kestrel.example", "Alice")
@@ -58,6 +59,11 @@ def test_smtp_down_at_publish_then_each_recipient_gets_exactly_one_email(app, sa
     assert "Adds optional AI features." in body
     assert f'href="{BASE}/privacy/diff/2..{v.number}/"' in html_of(to_alice)
     assert "List-Unsubscribe" not in to_alice
+    client = app.test_client()
+    for link in re.findall(rf"{BASE}(/\S*)", body):  # every link leads somewhere real
+        if not link.startswith("/accept/"):  # the accept page needs a signed-in user
+            assert client.get(link).status_code == 200, link
+    assert "Transfers" in client.get(f"/privacy/diff/2..{v.number}/").get_data(as_text=True)
 
     [to_bob] = smtp.handler.to("bob@kestrel.example")
     assert f"{BASE}/privacy/diff/{v.number - 1}..{v.number}/" in text_of(to_bob)
