@@ -47,10 +47,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_errors(app)
     filters.register(app)
-    from . import api, compare, public
+    from . import accept, account, api, auth, compare, public
     app.register_blueprint(api.bp)
     app.register_blueprint(compare.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(accept.bp)
+    auth.init_app(app)
     from .cli import register_commands
     register_commands(app)
     from . import notifying
