@@ -64,6 +64,7 @@ def register(app: Flask) -> None:
         view = app.view_functions["follow.subscribe"]
         app.view_functions["follow.subscribe"] = limiter.limit(
             lambda: current_app.config["SUBSCRIBE_LIMIT"], methods=["POST"], scope="subscribe")(view)
+        app.extensions.setdefault("redline_limited", set()).add("follow.subscribe")
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         # RFC 8058: mail clients POST without cookies; the signed token is the authentication.
