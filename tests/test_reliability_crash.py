@@ -8,6 +8,7 @@ import random
 import signal
 import time
 
+from redline.notifications import fanout
 from redline.policies import clock, ledger, store
 from redline.policies import db as dbmod
 from redline.policies.db import write
@@ -18,12 +19,14 @@ KILLS = 120
 
 
 def publish_with_records(db, slug: str, body: str) -> None:
-    """What a publish records, in one transaction: a draft, the version, its audit row."""
+    """What a publish records, in one transaction: a draft, the version, its fan-out job, its
+    audit row (the editor's publish does the same through redline.policies.drafts when it lands)."""
     now = clock.now_text()
     with write(db):
         draft = db["drafts"].insert({"policy": slug, "base_number": None, "body": body,
                                      "created_at": now, "updated_at": now}).last_pk
         version = store.publish(db, slug, body, material=False, author="crash-test")
+        fanout.record_publish(db, version)
         db.execute("UPDATE drafts SET published_number = ? WHERE id = ?", [version.number, draft])
         db["audit"].insert({"at": now, "actor": "crash-test", "action": "publish", "subject": slug,
                             "detail": json.dumps({"version": version.number, "draft": draft,
@@ -66,7 +69,8 @@ def _check(db) -> None:
     drafts = {r["published_number"]: r for r in db.query("SELECT * FROM drafts")}
     assert None not in drafts, "a draft without its version survived the crash"
     published = {n for n in versions if versions[n].author == "crash-test"}
-    assert set(audits) == published == set(drafts)
+    jobs = {r["version"] for r in db.query("SELECT version FROM notify_jobs WHERE policy = 'crash'")}
+    assert set(audits) == published == set(drafts) == jobs
     for number, detail in audits.items():
         assert versions[number].sha256 == detail["sha256"] == store.sha256_of(versions[number].body)
         assert drafts[number]["body"] == versions[number].body

@@ -5,12 +5,15 @@ import re
 
 import pytest
 
+from redline.notifications import fanout, subscribers, tokens, webhooks
+
 from tests.account_helpers import PASSWORD, add_cookies, add_terms, terms_v2
+from tests.notify_helpers import publish_material
 from tests.security_helpers import make_user, sign_in, table_counts, user_row
 
-# POST rules that authenticate by other means (a signed token in the URL), documented in the
-# README; none so far.
-CSRF_EXEMPT: frozenset[str] = frozenset()
+# POST rules that authenticate by other means, documented in the README: the one-click
+# unsubscribe (RFC 8058: mail clients POST without cookies; the signed link is the authority).
+CSRF_EXEMPT: frozenset[str] = frozenset({"follow.unsubscribe"})
 SLUGS = {"accept.submit": "terms", "accept.decline": "terms", "accept.acknowledge": "cookies"}
 # What a person would send, token aside: with a valid token each of these changes something.
 DATA = {
@@ -23,7 +26,13 @@ DATA = {
     "accept.submit": {"policy": "terms", "version": "2", "agree": "yes"},
     "accept.decline": {"version": "2"},
     "accept.acknowledge": {"version": "1"},
+    "notices.acknowledge": {},
+    "follow.subscribe": {"email": "mallory@kestrel.example", "scope": "*"},
+    "follow.confirm": {},
+    "webhooks.index": {"url": "http://127.0.0.1:9/evil", "description": "Mallory"},
+    "webhooks.toggle": {},
 }
+IDS: dict = {}
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -31,8 +40,15 @@ TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_
 def world(app, sample):
     add_terms(sample)
     add_cookies(sample)
-    reader = make_user(sample, "reader")
+    reader = make_user(sample, "admin", email="reader@kestrel.example")  # admins reach every route
     terms_v2(sample, effective=10)  # scheduled: the reader may accept it early
+    publish_material(sample)
+    fanout.run_fanout(sample)
+    sid = subscribers.subscribe(sample, "sub@kestrel.example").subscriber_id
+    secret = app.config["SECRET_KEY"]
+    IDS.update(notice_id=sample.execute("SELECT id FROM notices").fetchone()[0],
+               endpoint_id=webhooks.add_endpoint(sample, "http://127.0.0.1:9/hook")["id"],
+               action="pause", token=tokens.make(secret, tokens.CONFIRM, {"s": sid, "r": 1}))
     return app, sample, reader
 
 
@@ -43,7 +59,7 @@ def _post_rules(app):
 
 
 def _url(rule) -> str:
-    return rule.build({"slug": SLUGS.get(rule.endpoint, "privacy")}, append_unknown=False)[1]
+    return rule.build({"slug": SLUGS.get(rule.endpoint, "privacy"), **IDS}, append_unknown=False)[1]
 
 
 def _token(client) -> str:
@@ -101,3 +117,19 @@ def test_the_same_posts_with_a_valid_token_do_change_things(world):
     assert visitor.post("/account/signup/", data=data).status_code == 302
     assert table_counts(db)["users"] == before["users"] + 1
 
+
+
+def test_one_click_unsubscribe_needs_its_signed_link(world):
+    """The CSRF exemption's own guard: a forged or altered link unsubscribes nobody."""
+    app, db, _ = world
+    sid = subscribers.subscribe(db, "one-click@kestrel.example").subscriber_id
+    db.execute("UPDATE subscribers SET confirmed_at = '2020-01-01T00:00:00Z' WHERE id = ?", [sid])
+    good = tokens.make(app.config["SECRET_KEY"], tokens.UNSUBSCRIBE, {"s": sid})
+    forged = tokens.make("not-the-secret", tokens.UNSUBSCRIBE, {"s": sid})
+    confirm_link = tokens.make(app.config["SECRET_KEY"], tokens.CONFIRM, {"s": sid, "r": 1})
+    client = app.test_client()
+    for token in (forged, confirm_link, good[:-3] + "AAA"):
+        assert client.post(f"/unsubscribe/{token}").status_code == 400
+        assert db.execute("SELECT unsubscribed_at FROM subscribers WHERE id = ?", [sid]).fetchone()[0] is None
+    assert client.post(f"/unsubscribe/{good}").status_code == 200
+    assert db.execute("SELECT unsubscribed_at FROM subscribers WHERE id = ?", [sid]).fetchone()[0]

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import pytest
 
+from redline.notifications import fanout, subscribers, tokens, webhooks
 from redline.policies import clock, ledger
 from redline.site import create_app
 
 from tests.conftest import publish_sample
+from tests.notify_helpers import publish_material
 from tests.security_helpers import ROLES, client_for, make_user, open_db
 
 LOGIN = "login"  # a redirect to the sign-in page
 ALL_OK = {"visitor": 200, "reader": 200, "editor": 200, "admin": 200}
 MEMBERS = {"visitor": LOGIN, "reader": 200, "editor": 200, "admin": 200}
+ADMINS = {"visitor": LOGIN, "reader": 403, "editor": 403, "admin": 200}
 SIGNED_OUT_ONLY = {"visitor": 200, "reader": 302, "editor": 302, "admin": 302}
 # Sample values for each URL variable; `receipt` is the reader's own acceptance.
 VALUES = {"slug": "privacy", "spec": "1..2", "view": "split", "number": "2",
-          "date": clock.utcnow().date().isoformat(), "filename": "site.css"}
+          "date": clock.utcnow().date().isoformat(), "filename": "site.css", "action": "pause"}
 QUERY = {"compare.compare_form": "?from=1&to=3"}
 
 # (endpoint, method) -> expected answer per role (a status code, or LOGIN).
@@ -56,6 +59,25 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("account.logout", "POST"): {r: 302 for r in ROLES},
     ("account.password", "GET"): MEMBERS,
     ("account.password", "POST"): {**MEMBERS, "reader": 400, "editor": 400, "admin": 400},
+    # Feeds and subscriptions are public; the signed token in the link is the authority.
+    ("follow.feed", "GET"): ALL_OK,
+    ("follow.policy_feed", "GET"): ALL_OK,
+    ("follow.subscribe", "GET"): ALL_OK,
+    ("follow.subscribe", "POST"): {r: 400 for r in ROLES},  # no address given
+    ("follow.sent", "GET"): ALL_OK,
+    ("follow.confirm", "GET"): ALL_OK,
+    ("follow.confirm", "POST"): ALL_OK,
+    ("follow.unsubscribe", "GET"): ALL_OK,
+    ("follow.unsubscribe", "POST"): ALL_OK,
+    # In-app notices: the reader's own; other people's are 404, as if there were none.
+    ("notices.index", "GET"): MEMBERS,
+    ("notices.show", "GET"): {"visitor": LOGIN, "reader": 200, "editor": 404, "admin": 404},
+    ("notices.acknowledge", "POST"): {"visitor": LOGIN, "reader": 303, "editor": 404, "admin": 404},
+    # Webhooks: administrators only.
+    ("webhooks.index", "GET"): ADMINS,
+    ("webhooks.index", "POST"): {**ADMINS, "admin": 400},  # no address given
+    ("webhooks.show", "GET"): ADMINS,
+    ("webhooks.toggle", "POST"): {**ADMINS, "admin": 303},
 }
 # Methods no rule answers: each must be 405 everywhere (never 200, never a redirect).
 FOREIGN_METHODS = ("PUT", "DELETE", "PATCH")
@@ -70,17 +92,34 @@ def world(tmp_path_factory):
     db = open_db(app)
     publish_sample(db)
     people = {role: make_user(db, role) for role in ROLES if role != "visitor"}
-    receipt = ledger.for_user(db, people["reader"].id)[0].id
+    ids = {"acceptance_id": ledger.for_user(db, people["reader"].id)[0].id}
+    publish_material(db)  # a notice for everyone who accepted the privacy policy
+    fanout.run_fanout(db)
+    ids["notice_id"] = db.execute("SELECT id FROM notices WHERE user_id = ?",
+                                  [people["reader"].id]).fetchone()[0]
+    ids["endpoint_id"] = webhooks.add_endpoint(db, "http://127.0.0.1:9/hook")["id"]
     db.close()
-    return app, people, receipt
+    serial = iter(range(10**6))
+
+    def token(endpoint: str) -> str:
+        """A valid link for a new subscription of its own (a confirm or an unsubscribe)."""
+        conn = open_db(app)
+        sid = subscribers.subscribe(conn, f"subscriber{next(serial)}@kestrel.example").subscriber_id
+        conn.close()
+        purpose = tokens.CONFIRM if endpoint == "follow.confirm" else tokens.UNSUBSCRIBE
+        return tokens.make(app.config["SECRET_KEY"], purpose, {"s": sid, "r": 1})
+    ids["token"] = token
+    return app, people, ids
 
 
 def _rules(app):
     return [r for r in app.url_map.iter_rules()]
 
 
-def _url(rule, receipt: int) -> str:
-    values = {name: (receipt if name == "acceptance_id" else VALUES[name]) for name in rule.arguments}
+def _url(rule, ids: dict) -> str:
+    """The rule filled with sample values: the reader's own records, tokens that are valid."""
+    values = {name: ids["token"](rule.endpoint) if name == "token" else ids.get(name, VALUES.get(name))
+              for name in rule.arguments}
     return rule.build(values, append_unknown=False)[1] + QUERY.get(rule.endpoint, "")
 
 
@@ -104,12 +143,12 @@ def test_every_rule_and_method_is_classified(world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_the_table_says(world, role):
-    app, people, receipt = world
+    app, people, ids = world
     wrong = []
     for rule in sorted(_rules(app), key=lambda r: r.rule):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             client = client_for(app, role, people)  # fresh: a POST may sign the person out
-            url = _url(rule, receipt)
+            url = _url(rule, ids)
             got = _answer(client.open(url, method=method))
             want = EXPECT[(rule.endpoint, method)][role]
             if got != want:
@@ -119,11 +158,11 @@ def test_each_role_gets_what_the_table_says(world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_unrouted_methods_answer_405(world, role):
-    app, people, receipt = world
+    app, people, ids = world
     client = client_for(app, role, people)
     wrong = []
     for rule in _rules(app):
-        url = _url(rule, receipt)
+        url = _url(rule, ids)
         for method in FOREIGN_METHODS:
             if method in rule.methods:
                 continue
@@ -135,7 +174,7 @@ def test_unrouted_methods_answer_405(world, role):
 
 @pytest.mark.parametrize("role", ["reader", "editor", "admin"])
 def test_unknown_things_are_404_for_everyone(world, role):
-    app, people, receipt = world
+    app, people, ids = world
     client = client_for(app, role, people)
     for path in ("/no-such-policy/", "/privacy/v/99/", "/privacy/diff/1..99/",
                  "/account/agreements/999999/", "/accept/no-such-policy/",
