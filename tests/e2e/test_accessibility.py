@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from redline.notifications import fanout
 from redline.policies import ledger, store
+from redline.policies.db import write
 
 from tests.account_helpers import COOKIES_V2, PASSWORD, add_cookies, add_terms, terms_v2
 from tests.conftest import days
@@ -15,7 +17,7 @@ from tests.security_helpers import make_user
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 PUBLIC = ["/", "/privacy/", "/privacy/history/", "/privacy/v/2/", "/privacy/upcoming/",
           "/privacy/diff/1..2/", "/privacy/diff/1..2/split/", "/privacy/diff/1..2/source/",
-          "/account/signup/", "/account/login/", "/no-such-page/"]
+          "/account/signup/", "/account/login/", "/no-such-page/", "/subscribe/"]
 
 
 @pytest.fixture
@@ -40,9 +42,12 @@ def people(live_server):
     add_terms(db)
     add_cookies(db)
     user = make_user(db, "reader", email="robin@kestrel.example", name="Robin Kestrel")
-    terms_v2(db)
-    store.publish(db, "cookies", COOKIES_V2, material=True, summary="A language cookie.",
-                  published_at=days(-0.01), effective_at=days(-0.001))
+    with write(db):
+        fanout.record_publish(db, terms_v2(db))
+        fanout.record_publish(db, store.publish(
+            db, "cookies", COOKIES_V2, material=True, summary="A language cookie.",
+            published_at=days(-0.01), effective_at=days(-0.001)))
+    fanout.run_fanout(db)
     yield db, user
     db.close()
 
@@ -80,9 +85,12 @@ def test_signed_in_pages_have_no_serious_violations(page, live_server, people, s
     expect(page.get_by_role("status")).to_contain_text("Thank you")
     check("after accepting")
     receipt = ledger.find(db, user.id, "terms", 2).id
-    for name, path in [("agreements", "/account/agreements/"), ("receipt", f"/account/agreements/{receipt}/"),
-                       ("notices", "/account/changes/cookies/"), ("password", "/account/password/"),
-                       ("index with banner", "/")]:
+    pages = [("agreements", "/account/agreements/"), ("receipt", f"/account/agreements/{receipt}/"),
+                       ("what changed", "/account/changes/cookies/"), ("password", "/account/password/"),
+                       ("index with banner", "/"), ("notices", "/account/notices/")]
+    for notice in db.query("SELECT id FROM notices WHERE user_id = ? LIMIT 1", [user.id]):
+        pages.append(("a notice", f"/account/notices/{notice['id']}/"))
+    for name, path in pages:
         page.goto(base + path)
         check(name)
     shot(page, "a11y-index-signed-in")

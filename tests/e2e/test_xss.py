@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from redline.policies import ledger, store
+from redline.policies.db import write
 
 from tests.account_helpers import PASSWORD
 from tests.conftest import days
@@ -28,14 +29,22 @@ def hostile(live_server):
     """Two policies whose title, summary and body carry the corpus; a user with a hostile name."""
     db = live_server.db()
     user = make_user(db, "reader", email="mallory@kestrel.example", name=SHORT)
-    for slug, mode in (("evil", "required"), ("evil-notice", "notice")):
+    from redline.notifications import fanout
+    kinds = (("evil", "required"), ("evil-notice", "notice"))
+    for slug, mode in kinds:
         store.create_policy(db, slug, TITLE, mode, "Description " + SHORT)
         store.publish(db, slug, markdown_body(TITLE), material=True, summary=SUMMARY,
                       published_at=days(-30), effective_at=days(-20))
-        store.publish(db, slug, markdown_body(TITLE) + "\n" + "\n\n".join(TAGS) + "\n",
-                      material=True, summary=SUMMARY, published_at=days(-2), effective_at=days(-1))
-        store.publish(db, slug, markdown_body(TITLE) + "\nScheduled " + SHORT + "\n",
-                      material=True, summary=SUMMARY, published_at=days(-1), effective_at=days(20))
+    ledger.accept(db, user.id, "evil", 1)
+    for slug, mode in kinds:  # as the editor publishes: each version with its fan-out job
+        with write(db):
+            fanout.record_publish(db, store.publish(
+                db, slug, markdown_body(TITLE) + "\n" + "\n\n".join(TAGS) + "\n",
+                material=True, summary=SUMMARY, published_at=days(-2), effective_at=days(-1)))
+            fanout.record_publish(db, store.publish(
+                db, slug, markdown_body(TITLE) + "\nScheduled " + SHORT + "\n",
+                material=True, summary=SUMMARY, published_at=days(-1), effective_at=days(20)))
+    fanout.run_fanout(db)  # in-app notices (and emails) of the hostile versions
     yield db, user
     db.close()
 
@@ -65,7 +74,8 @@ def test_the_corpus_is_inert_on_every_page(page, live_server, hostile):
     base = live_server.url
     for path in ["/", "/evil/", "/evil/v/1/", "/evil/v/2/", "/evil/history/", "/evil/upcoming/",
                  "/evil/diff/1..2/", "/evil/diff/1..2/split/", "/evil/diff/1..2/source/",
-                 "/evil/diff/2..3/", "/evil-notice/", "/account/login/", "/account/signup/"]:
+                 "/evil/diff/2..3/", "/evil-notice/", "/account/login/", "/account/signup/",
+                 "/subscribe/?scope=evil"]:
         _inert(page, base + path, fired)
     # The text is shown, as text.
     page.goto(base + "/evil/v/2/")
@@ -84,8 +94,12 @@ def test_the_corpus_is_inert_on_every_page(page, live_server, hostile):
     page.get_by_role("button", name="Accept", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Thank you")
     for path in ["/account/agreements/", f"/account/agreements/{ledger.find(db, user.id, 'evil', 2).id}/",
-                 "/account/changes/evil-notice/", "/accept/evil/", "/", "/evil/"]:
+                 "/account/changes/evil-notice/", "/accept/evil/", "/", "/evil/", "/account/notices/"]:
         _inert(page, base + path, fired)
+    notices = [r["id"] for r in db.query("SELECT id FROM notices WHERE user_id = ?", [user.id])]
+    assert notices, "the fan-out made no notice to look at"
+    for notice in notices:
+        _inert(page, f"{base}/account/notices/{notice}/", fired)
 
 
 def test_the_api_returns_the_corpus_as_json_strings(live_server, hostile):
@@ -97,3 +111,54 @@ def test_the_api_returns_the_corpus_as_json_strings(live_server, hostile):
     assert data["title"] == TITLE  # the text itself, to be escaped by whoever shows it
     versions = client.get("/api/policies/evil/v/2.json")
     assert "<script>alert(11)</script>" in versions.get_json()["body"]
+
+
+def _message_parts(app, db, slug: str, number: int, name: str):
+    from redline.notifications import emails
+    from redline.notifications.config import NotifyConfig
+    cfg = NotifyConfig.from_mapping(app.config)
+    policy, version = store.get_policy(db, slug), store.get_version(db, slug, number)
+    message = emails.notice_message(cfg, policy, version,
+                                    emails.Recipient("mallory@kestrel.example", name, accepted=1))
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    return message, html, text, cfg, policy, version
+
+
+def test_notice_emails_are_inert_in_a_browser(page, live_server, hostile):
+    db, user = hostile
+    message, html, text, *_ = _message_parts(live_server.app, db, "evil", 2, SHORT)
+    assert "\n" not in message["Subject"] and "alert(21)" in message["Subject"]  # plain text, one line
+    assert message["Bcc"] is None and message["To"].addresses[0].addr_spec == "mallory@kestrel.example"
+    assert "<img src=x onerror=alert(21)>" in text  # the plain part says what was typed
+    fired = _watch(page)
+    page.goto(live_server.url + "/healthz")
+    page.set_content(html)  # the HTML part, as a mail client would show it (no CSP there)
+    page.wait_for_timeout(200)
+    assert page.evaluate(DOM_CHECK) == []
+    assert fired == []
+    expect(page.get_by_text(SHORT).first).to_be_visible()
+
+
+def test_header_injection_through_a_title_goes_nowhere(live_server):
+    db = live_server.db()
+    store.create_policy(db, "crlf", "Terms\r\nBcc: victim@evil.example\r\nX-Evil: 1", "notice")
+    store.publish(db, "crlf", "# Terms\n\nText.\n", material=True, summary="Evil\r\nBcc: x@evil.example",
+                  published_at=days(-1), effective_at=days(-1))
+    message, *_ = _message_parts(live_server.app, db, "crlf", 1, "Name\r\nBcc: y@evil.example")
+    headers = message.as_bytes().split(b"\r\n\r\n", 1)[0]  # the body may quote the text
+    assert b"\nBcc:" not in headers and b"\nX-Evil:" not in headers
+    assert message["Bcc"] is None and message["X-Evil"] is None
+    db.close()
+
+
+def test_webhook_payloads_are_json_escaped(live_server, hostile):
+    from redline.notifications import webhooks
+    db, _ = hostile
+    _, _, _, cfg, policy, version = _message_parts(live_server.app, db, "evil", 2, "x")
+    body = webhooks.encode(webhooks.payload(cfg, policy, version, 1))
+    data = json.loads(body)  # one valid document: nothing broke out of its string
+    assert data["policy_title"] == TITLE and data["summary"] == SUMMARY
+    assert b"\n" not in body and body.count(b'"policy_title"') == 1
+    for url in data["urls"].values():
+        assert url is None or url.startswith(cfg.url + "/"), url
