@@ -93,7 +93,7 @@ def test_signed_in_pages_have_no_serious_violations(page, live_server, people, s
     for name, path in pages:
         page.goto(base + path)
         check(name)
-    shot(page, "a11y-index-signed-in")
+    shot(page, "a11y-notice-signed-in")
     assert not found, found
 
 
