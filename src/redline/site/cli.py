@@ -73,7 +73,9 @@ def serve_command(host, port, production, workers):
 
 
 def register_commands(app) -> None:
-    for command in (init_db_command, import_command, settings_command, serve_command):
+    from . import cli_editor
+    for command in (init_db_command, import_command, settings_command, serve_command,
+                    *cli_editor.COMMANDS):
         app.cli.add_command(command)
 
 
