@@ -38,7 +38,7 @@ class Coverage:
         return sum(n for _, n in self.per_day)
 
 
-def coverage(db: Database, slug: str, now: dt.datetime | None = None) -> Coverage:
+def coverage(db: Database, slug: str, now: dt.datetime | None = None, daily: bool = True) -> Coverage:
     """Coverage of `slug` at `now`: current = accepted at least the latest material version in force."""
     now = now or clock.utcnow()
     policy = store.get_policy(db, slug)
@@ -53,7 +53,8 @@ def coverage(db: Database, slug: str, now: dt.datetime | None = None) -> Coverag
             "acceptances a WHERE a.user_id = u.id AND a.policy = ?) >= ?", [slug, threshold]).fetchone()[0]
     if force:
         cov.since = force.published_at.date()
-        cov.per_day = per_day(db, slug, force.number, cov.since, now.date())
+        if daily:
+            cov.per_day = per_day(db, slug, force.number, cov.since, now.date())
     return cov
 
 

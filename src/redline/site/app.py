@@ -47,9 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_errors(app)
     filters.register(app)
-    from . import api, public
+    from . import api, editor, public
     app.register_blueprint(api.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(editor.bp)
     from .cli import register_commands
     register_commands(app)
     return app
