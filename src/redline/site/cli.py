@@ -74,8 +74,9 @@ def serve_command(host, port, production, workers):
 
 def register_commands(app) -> None:
     from . import cli_editor
+    from .ledger_cli import ledger_group
     for command in (init_db_command, import_command, settings_command, serve_command,
-                    *cli_editor.COMMANDS):
+                    ledger_group, *cli_editor.COMMANDS):
         app.cli.add_command(command)
 
 
