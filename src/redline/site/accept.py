@@ -23,7 +23,8 @@ EXEMPT = frozenset({"static", "account.logout", "account.agreements", "account.r
 
 
 def _exempt(endpoint: str | None) -> bool:
-    if endpoint is None or endpoint in EXEMPT or endpoint.startswith("accept."):
+    if endpoint is None or endpoint in EXEMPT or endpoint.startswith(("accept.", "editor.")):
+        # Editor pages: staff must be able to fix a policy without first accepting it.
         return True
     # Policy pages: a policy's text, history, versions and redlines.
     return endpoint.startswith(("public.", "compare.")) and "slug" in (request.view_args or {})

@@ -83,3 +83,12 @@ def bar_chart(per_day: list[tuple[dt.date, int]], width: int = 720, height: int 
         day = data[i][0]
         chart.x_ticks.append((round(chart.left + (i + 0.5) * slot, 2), f"{day.day} {day:%b}"))
     return chart
+
+
+def describe(chart: Chart, noun: str, of: str, since: dt.date) -> str:
+    """The chart in one sentence, for <desc> and screen readers."""
+    text = (f"{chart.total:,} {noun}{'' if chart.total == 1 else 's'}{of} from {since.day} "
+            f"{since:%B %Y} to today")
+    if chart.total and chart.peak:
+        text += f"; the busiest {chart.unit} was {chart.peak.label}, with {chart.peak.value:,}"
+    return text + "."

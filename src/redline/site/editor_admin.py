@@ -28,8 +28,11 @@ def coverage_page(slug):
     if upcoming:
         early = db.execute("SELECT count(*) FROM acceptances WHERE policy = ? AND version = ?",
                            [slug, upcoming.number]).fetchone()[0]
-    return render_template("editor/coverage.html", policy=policy, cov=cov,
-                           chart=charts.bar_chart(cov.per_day),
+    chart = charts.bar_chart(cov.per_day)
+    description = (charts.describe(chart, "acceptance", f" of version {cov.in_force}", cov.since)
+                   if cov.since else "")
+    return render_template("editor/coverage.html", policy=policy, cov=cov, chart=chart,
+                           description=description,
                            current=version_or_none(slug, cov.in_force), upcoming=upcoming,
                            early=early, is_admin=roles.is_admin(role()))
 
@@ -107,5 +110,5 @@ def change_role(user_id):
     except InvalidPolicy as exc:
         flash(_sentence(exc), "error")
     else:
-        flash(f"{member.email} is now {'an' if member.role == 'admin' else 'a'} {member.role}.", "success")
+        flash(f"{member.email} is now {'a' if member.role == 'reader' else 'an'} {member.role}.", "success")
     return redirect(url_for("editor.people"))

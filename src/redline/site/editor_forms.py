@@ -20,9 +20,9 @@ class NewPolicyForm(FlaskForm):
                                           Length(max=64, message="Use at most 64 characters.")])
     title = StringField("Title", [InputRequired("Give the policy a title."),
                                   Length(max=200, message="Use at most 200 characters.")])
-    mode = RadioField("Acceptance", choices=[
-        ("required", "Users must accept it"), ("notice", "Users are told about it")],
-        validators=[InputRequired("Choose whether users must accept the policy.")])
+    # Choices as plain values: the templates write the radios and their labels themselves.
+    mode = RadioField("Acceptance", choices=["required", "notice"],
+                      validators=[InputRequired("Choose whether users must accept the policy.")])
     description = TextAreaField("Description", [Optional(), Length(max=500)])
 
 
@@ -34,7 +34,7 @@ class DraftForm(FlaskForm):
 
 class ClassifyForm(FlaskForm):
     # No default on purpose: the editor decides, every time.
-    material = RadioField("Is this change material?", choices=[("material", "Material"), ("minor", "Minor")],
+    material = RadioField("Is this change material?", choices=["material", "minor"],
                           validators=[InputRequired("Choose material or minor: there is no default.")])
     summary = TextAreaField("Summary for users", [Length(max=MAX_SUMMARY, message=f"Use at most {MAX_SUMMARY} characters.")])
 
@@ -49,7 +49,7 @@ class PublishForm(FlaskForm):
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(r, r.capitalize()) for r in roles.ROLES])
+    role = SelectField("Role", choices=list(roles.ROLES))
 
 
 class FindUserForm(FlaskForm):

@@ -133,11 +133,11 @@ def publish(draft_id):
     d, moved = open_draft(draft_id)
     if moved:
         return moved
-    if d.material is None:
-        return redirect(url_for("editor.classify", draft_id=d.id))
     ctx = _draft_context(d)
     if ctx["stale"]:
         return conflict_response(d, ctx)
+    if d.material is None:
+        return redirect(url_for("editor.classify", draft_id=d.id))
     form, error = PublishForm(), None
     if form.validate_on_submit():
         if d.material and not _password_ok(form.password.data):
@@ -177,15 +177,15 @@ def _audience(d: drafts.Draft) -> dict:
     return {"active": active}
 
 
-def conflict_response(d: drafts.Draft, ctx: dict, failed=None):
-    """409: what was published since the draft's base, and the ways forward."""
+def conflict_response(d: drafts.Draft, ctx: dict, failed=None, status: int = 409):
+    """What was published since the draft's base, and the ways forward (409 when a publish was refused)."""
     db = get_db()
     since = drafts.since_base(db, d)
     base, newest = ctx["base"], ctx["newest"]
     _, theirs = redline_between(base.body if base else "", newest.body if newest else "")
     _, mine = redline_between(base.body if base else "", d.body)
     return render_template("editor/conflict.html", d=d, since=since, theirs=theirs, mine=mine,
-                           failed=failed, form=ButtonForm(), **ctx), 409
+                           failed=failed, form=ButtonForm(), **ctx), status
 
 
 @bp.get("/drafts/<int:draft_id>/conflict")
@@ -197,7 +197,7 @@ def conflict(draft_id):
     if not ctx["stale"]:
         flash("Nothing was published since this draft started: there is no conflict.", "info")
         return redirect(url_for("editor.review", draft_id=d.id))
-    return conflict_response(d, ctx)
+    return conflict_response(d, ctx, status=200)
 
 
 @bp.post("/drafts/<int:draft_id>/rebase")

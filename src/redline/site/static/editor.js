@@ -58,9 +58,8 @@
   showSize();
   refresh();
   body.addEventListener("input", function () {
-    showSize();
     clearTimeout(timer);
-    timer = setTimeout(refresh, 350);
+    if (showSize()) { timer = setTimeout(refresh, 350); }
   });
   form.addEventListener("submit", function (event) {
     if (!showSize()) {
