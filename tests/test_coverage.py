@@ -5,7 +5,7 @@ import pytest
 
 from redline.policies import audit, clock, coverage, roles, store
 from redline.policies.audit import Actor
-from redline.policies.errors import InvalidPolicy
+from redline.policies.errors import EmailTaken, InvalidAccount, InvalidPolicy
 
 from .conftest import days
 
@@ -76,8 +76,10 @@ def test_roles_change_with_an_audit_row_and_the_last_admin_stays(sample):
 
 def test_add_user_refuses_duplicates_and_non_addresses(sample):
     user(sample, "a@kestrel.example")
-    with pytest.raises(InvalidPolicy, match="already exists"):
+    with pytest.raises(EmailTaken, match="already exists"):
         user(sample, "A@Kestrel.example")
     for bad in ("not-an-address", "a b@kestrel.example", ""):
-        with pytest.raises(InvalidPolicy, match="not an email"):
+        with pytest.raises(InvalidAccount, match="email address"):
             user(sample, bad)
+    assert audit.entries(sample, action="user.add")[0].subject == "a@kestrel.example"
+    assert roles.get_member(sample, 1).display_name == "a"

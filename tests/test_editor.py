@@ -160,3 +160,23 @@ def test_a_new_policy_starts_with_a_first_draft(client, sample):
     assert (pol.title, pol.mode) == ("Cookie Policy", "notice")
     assert "# Cookie Policy" in text(client.get(r.headers["Location"]))
     assert audit.entries(sample, action="policy.create")[0].subject == "cookie-policy"
+
+
+def test_guessing_the_publish_password_is_throttled(client, sample):
+    sign_in(client, sample)
+    d = new_draft(client)
+    save(client, d, CHANGE)
+    to_publish(client, d)
+    codes = [submit(client, f"/editor/drafts/{d}/publish", password=f"guess {n}").status_code
+             for n in range(11)]
+    assert codes[:10] == [400] * 10 and codes[10] == 429
+    assert len(store.versions(sample, "privacy")) == 4
+
+
+def test_staff_see_an_editor_link_and_readers_do_not(client, sample):
+    from tests.account_helpers import signup
+    reader = client.application.test_client()
+    signup(reader, "reader@kestrel.example")
+    assert ">Editor</a>" not in text(reader.get("/"))
+    sign_in(client, sample)
+    assert '<a href="/editor/">Editor</a>' in text(client.get("/privacy/"))

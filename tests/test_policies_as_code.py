@@ -196,7 +196,7 @@ def test_user_add_prompts_twice_and_checks_length(runner, db):
     assert result.exit_code == 0, result.output
     short = runner.invoke(args=["user", "add", "x@kestrel.example", "--role", "admin"],
                           input="short\nshort\n")
-    assert short.exit_code != 0 and "at least 8 characters" in short.output
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
     assert [r[0] for r in db.execute("SELECT email FROM users")] == ["boss@kestrel.example"]
     listed = runner.invoke(args=["user", "list", "--staff"])
     assert "admin   boss@kestrel.example" in listed.output

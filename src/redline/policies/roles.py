@@ -1,12 +1,11 @@
 """Roles: every user is a reader; editors publish; admins also manage roles and see the audit log."""
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from . import audit, clock
+from . import audit, users
 from .audit import Actor
 from .db import write
 from .errors import InvalidPolicy, NotFound
@@ -76,17 +75,10 @@ def set_role(db: Database, actor: Actor, user_id: int, role: str) -> Member:
 
 def add_user(db: Database, actor: Actor, email: str, password_hash: str, role: str,
              display_name: str = "") -> Member:
-    """Create a user with a role (the operator's `redline user add`)."""
+    """Create an account with a role (the operator's `redline user add`), audited."""
     check_role(role)
-    email = (email or "").strip()
-    if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
-        raise InvalidPolicy(f"{email!r} is not an email address")
+    name = display_name or (email or "").split("@")[0]
     with write(db):
-        if db.execute("SELECT 1 FROM users WHERE email = ?", [email]).fetchone():
-            raise InvalidPolicy(f"a user with email {email} already exists")
-        cursor = db.execute(
-            "INSERT INTO users (email, display_name, password_hash, role, session_token, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [email, display_name.strip(), password_hash, role, secrets.token_urlsafe(32), clock.now_text()])
-        audit.record(db, actor, "user.add", email, user=cursor.lastrowid, role=role)
-    return get_member(db, cursor.lastrowid)
+        user = users.create(db, email, name, password_hash, role)
+        audit.record(db, actor, "user.add", user.email, user=user.id, role=role)
+    return get_member(db, user.id)

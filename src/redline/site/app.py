@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(accept.bp)
     app.register_blueprint(editor.bp)
     auth.init_app(app)
+    editor.throttle_publish(app)
     from .cli import register_commands
     register_commands(app)
     return app

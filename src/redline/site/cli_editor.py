@@ -6,16 +6,12 @@ import time
 
 import click
 from flask.cli import with_appcontext
-from werkzeug.security import generate_password_hash
 
-from redline.policies import exporter, gitimport, roles
+from redline.policies import exporter, gitimport, roles, users
 from redline.policies.audit import Actor
 from redline.policies.errors import RedlineError
 
 from .cli import open_db
-
-MIN_PASSWORD = 8
-
 
 def _operator() -> Actor:
     try:
@@ -44,19 +40,24 @@ def user_group():
 @click.option("--password-file", type=click.File("r", encoding="utf-8"),
               help="Read the password from the first line of this file ('-' for standard input) "
                    "instead of prompting.")
-@click.option("--name", "display_name", default="", help="Display name (shown as a version's author).")
+@click.option("--name", "display_name", default="",
+              help="Display name, shown as the author of the versions they publish "
+                   "(default: the part of the address before the @).")
 @with_appcontext
 def user_add_command(email, role, password_file, display_name):
     """Add a user with a role; asks for the password twice unless --password-file is given."""
-    password = _read_password(password_file)
-    if len(password) < MIN_PASSWORD:
-        raise click.ClickException(f"The password needs at least {MIN_PASSWORD} characters. "
-                                   "Nobody was added.")
+    db = open_db()
     try:
-        member = roles.add_user(open_db(), _operator(), email,
-                                generate_password_hash(password, method="scrypt"), role, display_name)
+        users.validate_email(email)
+        if users.by_email(db, email):
+            raise click.ClickException(f"A user with email {email} already exists: change their "
+                                       "role with `redline user role EMAIL ROLE`. Nobody was added.")
+        password = users.validate_password(_read_password(password_file), email)
+        # scrypt is slow on purpose: hash before the write transaction starts.
+        member = roles.add_user(db, _operator(), email, users.hash_password(password), role,
+                                display_name)
     except RedlineError as exc:
-        raise click.ClickException(f"{exc}. Nobody was added.") from exc
+        raise click.ClickException(f"{exc} Nobody was added.") from exc
     click.echo(f"Added {member.email} as {member.role}.")
 
 

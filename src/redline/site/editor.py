@@ -54,6 +54,18 @@ def admin_only(view):
     return wrapped
 
 
+def throttle_publish(app) -> None:
+    """Limit publish attempts per user, as sign-in is limited: the form checks a password."""
+    limiter = app.extensions.get("redline_limiter")
+    if limiter is None:
+        return
+    view = app.view_functions["editor.publish"]
+    app.view_functions["editor.publish"] = limiter.limit(
+        lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"], scope="publish-password",
+        key_func=lambda: f"user:{current_user.get_id()}",
+        deduct_when=lambda response: response.status_code == 400)(view)
+
+
 @bp.app_context_processor
 def _editor_context():
     return {"editor_role": role, "now_utc": clock.utcnow}
