@@ -46,10 +46,15 @@ def review(draft_id):
     view = request.args.get("view") if request.args.get("view") in VIEWS else "inline"
     show = "draft" if request.args.get("show") == "draft" else "changes"
     base = ctx["base"]
-    result, html = redline_between(base.body if base else "", d.body, view)
+    # When the draft's base is still scheduled, readers today see the version in force.
+    in_force = store.in_force(get_db(), d.policy)
+    other = in_force if in_force and base and in_force.number != base.number else None
+    against = other if other and request.args.get("against") == "in-force" else base
+    result, html = redline_between(against.body if against else "", d.body, view)
     identical = bool(base) and store.sha256_of(d.body) == base.sha256
     return render_template("editor/review.html", d=d, stats=result.stats, redline=html, view=view,
-                           show=show, identical=identical, rendered=render(d.body), **ctx)
+                           show=show, identical=identical, rendered=render(d.body),
+                           against=against, other=other, **ctx)
 
 
 @bp.route("/drafts/<int:draft_id>/classify", methods=["GET", "POST"])
