@@ -220,3 +220,11 @@ def test_two_editors_publishing_at_once_from_the_same_base(tmp_path):
     finally:
         db.close()
         server.stop()
+
+
+def test_unknown_drafts_policies_and_versions_are_404(client, sample):
+    sign_in(client, sample)
+    for path in ("/editor/drafts/999/", "/editor/drafts/999/review", "/editor/drafts/999/publish",
+                 "/editor/policies/nope/coverage", "/editor/policies/privacy/published/99",
+                 "/editor/policies/nope/published/1"):
+        assert client.get(path).status_code == 404, path

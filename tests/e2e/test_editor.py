@@ -164,3 +164,17 @@ def test_draft_page_on_a_phone(page, site, shot):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the draft page overflows a phone screen: {width}px wide"
     shot(page, "editor-draft-phone")
+
+
+def test_a_text_over_the_limit_is_stopped_in_the_browser(page, site):
+    site.app.config["MAX_BODY_BYTES"] = 2_000
+    sign_in(page, site)
+    page.get_by_role("button", name="New draft of the Sample Privacy Policy").click()
+    draft_url = page.url
+    page.get_by_label("Policy text (Markdown)").fill("# Long\n\n" + "word " * 500)
+    expect(page.get_by_text("too large to save")).to_be_visible()
+    page.get_by_role("button", name="Save draft").click()
+    expect(page).to_have_url(draft_url)
+    expect(page.get_by_label("Policy text (Markdown)")).to_be_focused()
+    draft_id = int(draft_url.rstrip("/").rsplit("/", 1)[1])
+    assert drafts.get(site.conn, draft_id).body == SAMPLE_V3

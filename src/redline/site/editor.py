@@ -93,7 +93,10 @@ def draft_or_404(draft_id: int) -> drafts.Draft:
 
 
 def version_or_none(slug: str, number: int | None) -> store.Version | None:
-    return store.get_version(get_db(), slug, number) if number else None
+    try:
+        return store.get_version(get_db(), slug, number) if number else None
+    except NotFound:
+        return None
 
 
 def delivery_counts(slug: str) -> dict | None:
