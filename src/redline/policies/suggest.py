@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import worddiff
-from . import worddiff as redline  # the redline module's compare() once it lands
+from . import diff, worddiff
 
 # A change of at least this share of the old text's words is likely material.
 SHARE_THRESHOLD = 0.05
@@ -108,13 +107,12 @@ def suggest(old_md: str | None, new_md: str) -> Suggestion:
     if not old_md:
         return Suggestion(True, [Reason("This is the first version of the policy: users have "
                                         "not seen any of it yet.", "material")])
-    result = redline.compare(old_md, new_md)
-    words = worddiff.compare(old_md, new_md)  # the changed runs, word by word
-    stats = result.stats
+    stats = diff.compare(old_md, new_md).stats  # the numbers the redline page shows
+    words = worddiff.compare(old_md, new_md)  # the changed runs, word by word, for the terms
     old_words = max(words.old_words, 1)
     s = Suggestion(False, [], stats.words_added, stats.words_removed,
                    (stats.words_added + stats.words_removed) / old_words,
-                   list(stats.changed_sections))
+                   [title or "Introduction" for title, _ in stats.changed_sections])
     added = find_terms(words.changed_runs(worddiff.INSERT))
     removed = find_terms(words.changed_runs(worddiff.DELETE))
     s.terms = {label: added.get(label, []) + [w for w in removed.get(label, [])

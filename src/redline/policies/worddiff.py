@@ -1,14 +1,13 @@
-"""A plain word-level diff: the changed words of two Markdown texts, and where they are.
+"""A plain word-level diff of Markdown source: the runs of words a change adds and removes.
 
-The editor uses it to find the words a change adds and removes (for the materiality
-suggestion); `compare`/`render_html` stand in for the redline module until it lands.
+The materiality suggestion searches these runs for sensitive terms; the redline readers
+see (module `diff`) works on rendered blocks instead.
 """
 from __future__ import annotations
 
 import bisect
 import re
 from dataclasses import dataclass, field
-from html import escape
 
 from diff_match_patch import diff_match_patch
 
@@ -135,13 +134,3 @@ def compare(old_md: str, new_md: str) -> Result:
     stats.changed_sections = list(sections)
     stats.blocks_changed = len({n for _, n in blocks})
     return Result(segments, stats, _words(old), _words(new))
-
-
-def render_html(result: Result, view: str = "inline") -> str:
-    """The word diff as escaped text with <ins> and <del>: a plain stand-in for the redline."""
-    parts = []
-    for op, text in result.segments:
-        safe = escape(text)
-        parts.append(safe if op == EQUAL else f"<{'ins' if op == INSERT else 'del'}>{safe}"
-                     f"</{'ins' if op == INSERT else 'del'}>")
-    return f'<div class="redline redline-plain">{"".join(parts)}</div>'
