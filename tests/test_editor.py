@@ -194,3 +194,19 @@ def test_review_can_compare_with_the_version_in_force_when_the_base_is_scheduled
     assert "Redline from version 3 to this draft" in in_force
     inserted = re.findall(r"<ins[^>]*>(.*?)</ins>", in_force.split('class="redline-doc', 1)[1], re.S)
     assert any("AI features" in chunk for chunk in inserted)
+
+
+def test_the_first_version_of_a_new_policy_goes_through_the_same_steps(client, sample):
+    sign_in(client, sample)
+    r = submit(client, "/editor/policies/new", title="Cookie Policy", slug="cookie-policy", mode="notice")
+    d = int(re.search(r"/editor/drafts/(\d+)/", r.headers["Location"]).group(1))
+    save(client, d, "# Cookie Policy\n\nWe use one cookie, to keep you signed in.\n")
+    review = text(client.get(f"/editor/drafts/{d}/review"))
+    assert "Redline (everything is new)" in review
+    assert "This is the first version of the policy" in text(client.get(f"/editor/drafts/{d}/classify"))
+    to_publish(client, d, summary="Our first cookie policy.")
+    r = submit(client, f"/editor/drafts/{d}/publish", password=PASSWORD)
+    assert r.status_code == 302, text(r)
+    v = store.get_version(sample, "cookie-policy", 1)
+    assert v.material and (v.effective_at - v.published_at).days >= 30
+    assert "Not yet in force" in text(client.application.test_client().get("/"))
