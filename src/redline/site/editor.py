@@ -59,6 +59,7 @@ def throttle_publish(app) -> None:
     limiter = app.extensions.get("redline_limiter")
     if limiter is None:
         return
+    app.extensions["redline_limited"].add("editor.publish")
     view = app.view_functions["editor.publish"]
     app.view_functions["editor.publish"] = limiter.limit(
         lambda: current_app.config["LOGIN_LIMIT"], methods=["POST"], scope="publish-password",
