@@ -128,7 +128,7 @@ def _editor(db: Database) -> None:
     _immutable(db, "audit", "audit records")
 
 
-@migrations(name="0004_draft_workflow")
+@migrations(name="0005_draft_workflow")
 def _draft_workflow(db: Database) -> None:
     # A draft remembers the editor's choices between the workflow's pages; `revision`
     # lets a save notice that someone else saved the same draft meanwhile.
