@@ -136,7 +136,7 @@ def new_policy():
                 draft = drafts.create(db, policy.slug, actor(), "First version")
         except InvalidPolicy as exc:
             target = form.title if "title" in str(exc) else form.slug
-            target.errors = [*target.errors, _sentence(exc)]
+            target.errors = [*target.errors, sentence(exc)]
         else:
             flash(f"Created the {policy.title}. Write its first version below; nothing is public "
                   "until you publish.", "success")
@@ -146,7 +146,8 @@ def new_policy():
                            reserved=sorted(store.RESERVED)), status
 
 
-def _sentence(exc: Exception) -> str:
+def sentence(exc: Exception) -> str:
+    """A domain error as a sentence for a page: capital first letter, one full stop."""
     text = str(exc)
     return (text[:1].upper() + text[1:]).rstrip(".") + "."
 
@@ -178,7 +179,7 @@ def draft(draft_id):
             flash(f"This draft was already published as version {exc.number}.", "info")
             return redirect(url_for("editor.published", slug=d.policy, number=exc.number))
         except InvalidPolicy as exc:
-            form.body.errors = [*form.body.errors, _sentence(exc)]
+            form.body.errors = [*form.body.errors, sentence(exc)]
             status = 400
         else:
             if request.form.get("action") == "preview":
@@ -187,10 +188,10 @@ def draft(draft_id):
             return redirect(url_for("editor.draft", draft_id=d.id))
     elif request.method == "POST":
         status = 400
-    return render_template("editor/draft.html", d=d, form=form, theirs=theirs, **_draft_context(d)), status
+    return render_template("editor/draft.html", d=d, form=form, theirs=theirs, **draft_context(d)), status
 
 
-def _draft_context(d: drafts.Draft) -> dict:
+def draft_context(d: drafts.Draft) -> dict:
     db = get_db()
     newest = drafts.latest(db, d.policy)
     return {"policy": policy_or_404(d.policy), "base": version_or_none(d.policy, d.base_number),
@@ -206,7 +207,7 @@ def live_preview():
     try:
         body = store.check_body(body, limit)
     except InvalidPolicy as exc:
-        return jsonify(error=_sentence(exc), bytes=len(body.encode("utf-8")), limit=limit), 400
+        return jsonify(error=sentence(exc), bytes=len(body.encode("utf-8")), limit=limit), 400
     return jsonify(html=render(body).html, bytes=len(body.encode("utf-8")), limit=limit)
 
 
@@ -218,7 +219,7 @@ def discard(draft_id):
         try:
             drafts.delete(get_db(), d.id, actor())
         except RedlineError as exc:
-            flash(_sentence(exc), "error")
+            flash(sentence(exc), "error")
             return redirect(url_for("editor.dashboard"))
         flash(f"Discarded “{d.name}”.", "success")
         return redirect(url_for("editor.dashboard"))

@@ -11,7 +11,7 @@ from redline.policies.errors import InvalidPolicy, NotFound
 
 from . import charts
 from .app import get_db
-from .editor import _sentence, actor, admin_only, bp, policy_or_404, role, version_or_none
+from .editor import sentence, actor, admin_only, bp, policy_or_404, role, version_or_none
 from .editor_forms import FindUserForm, RoleForm
 
 PAGE = 50
@@ -108,7 +108,7 @@ def change_role(user_id):
     except NotFound:
         abort(404, description="There is no such user.")
     except InvalidPolicy as exc:
-        flash(_sentence(exc), "error")
+        flash(sentence(exc), "error")
     else:
         flash(f"{member.email} is now {'a' if member.role == 'reader' else 'an'} {member.role}.", "success")
     return redirect(url_for("editor.people"))

@@ -11,7 +11,7 @@ from redline.policies.errors import InvalidPolicy, RedlineError
 from redline.policies.render import render
 
 from .app import get_db
-from .editor import (_draft_context, _sentence, actor, bp, draft_or_404, policy_or_404,
+from .editor import (draft_context, sentence, actor, bp, draft_or_404, policy_or_404,
                      version_or_none)
 from .editor_forms import ButtonForm, ClassifyForm, PublishForm, ScheduleForm
 
@@ -42,7 +42,7 @@ def review(draft_id):
     d, moved = open_draft(draft_id)
     if moved:
         return moved
-    ctx = _draft_context(d)
+    ctx = draft_context(d)
     view = request.args.get("view") if request.args.get("view") in VIEWS else "inline"
     show = "draft" if request.args.get("show") == "draft" else "changes"
     base = ctx["base"]
@@ -62,7 +62,7 @@ def classify(draft_id):
     d, moved = open_draft(draft_id)
     if moved:
         return moved
-    ctx = _draft_context(d)
+    ctx = draft_context(d)
     choice = None if d.material is None else ("material" if d.material else "minor")
     form = ClassifyForm(material=choice, summary=d.summary) if request.method == "GET" else ClassifyForm()
     if form.validate_on_submit():
@@ -70,7 +70,7 @@ def classify(draft_id):
             drafts.classify(get_db(), d.id, actor(), material=form.material.data == "material",
                             summary=form.summary.data or "")
         except InvalidPolicy as exc:
-            form.summary.errors = [*form.summary.errors, _sentence(exc)]
+            form.summary.errors = [*form.summary.errors, sentence(exc)]
         else:
             return redirect(url_for("editor.schedule", draft_id=d.id))
     base = ctx["base"]
@@ -92,7 +92,7 @@ def schedule_page(draft_id):
     if d.material is None:
         flash("First choose whether the change is material or minor.", "info")
         return redirect(url_for("editor.classify", draft_id=d.id))
-    ctx = _draft_context(d)
+    ctx = draft_context(d)
     default = _default_day(d, ctx["newest"])
     form = ScheduleForm(effective_on=d.effective_on or default.date().isoformat(),
                         confirm_short=d.short_notice_ok) if request.method == "GET" else ScheduleForm()
@@ -107,7 +107,7 @@ def schedule_page(draft_id):
             short = True
             form.confirm_short.errors = [str(exc)]
         except InvalidPolicy as exc:
-            form.effective_on.errors = [_sentence(exc)]
+            form.effective_on.errors = [sentence(exc)]
         else:
             return redirect(url_for("editor.publish", draft_id=d.id))
     status = 400 if request.method == "POST" else 200
@@ -120,7 +120,7 @@ def _plan(d: drafts.Draft):
     try:
         return drafts.plan_schedule(get_db(), d, d.effective_on, d.short_notice_ok, notice_days()), None
     except InvalidPolicy as exc:
-        return None, _sentence(exc)
+        return None, sentence(exc)
 
 
 def _password_ok(password: str) -> bool:
@@ -138,7 +138,7 @@ def publish(draft_id):
     d, moved = open_draft(draft_id)
     if moved:
         return moved
-    ctx = _draft_context(d)
+    ctx = draft_context(d)
     if ctx["stale"]:
         return conflict_response(d, ctx)
     if d.material is None:
@@ -167,11 +167,11 @@ def _publish(d: drafts.Draft, ctx: dict):
                                  max_bytes=current_app.config["MAX_BODY_BYTES"],
                                  on_publish=publish_hook())
     except drafts.StaleDraft:
-        return conflict_response(draft_or_404(d.id), _draft_context(d))
+        return conflict_response(draft_or_404(d.id), draft_context(d))
     except drafts.AlreadyPublished as exc:
         return redirect(url_for("editor.published", slug=d.policy, number=exc.number))
     except RedlineError as exc:
-        return _sentence(exc)
+        return sentence(exc)
     flash(f"Published version {version.number} of the {ctx['policy'].title}.", "success")
     return redirect(url_for("editor.published", slug=d.policy, number=version.number))
 
@@ -198,7 +198,7 @@ def conflict(draft_id):
     d, moved = open_draft(draft_id)
     if moved:
         return moved
-    ctx = _draft_context(d)
+    ctx = draft_context(d)
     if not ctx["stale"]:
         flash("Nothing was published since this draft started: there is no conflict.", "info")
         return redirect(url_for("editor.review", draft_id=d.id))
@@ -214,7 +214,7 @@ def rebase(draft_id):
         abort(400)
     result = drafts.rebase(get_db(), d.id, actor())
     if not result.applied:
-        return conflict_response(d, _draft_context(d), failed=result.failed)
+        return conflict_response(d, draft_context(d), failed=result.failed)
     flash(f"Your changes now apply on top of version {result.draft.base_number}. Review the "
           "redline before you publish: it compares with that version.", "success")
     return redirect(url_for("editor.review", draft_id=d.id))
