@@ -108,8 +108,11 @@ def _version_data(commit: Commit, meta: dict, body: str, material_commits: set[s
 
 
 def import_git(db: Database, repo: str | Path, path: str, slug: str, *, title: str | None = None,
-               mode: str = "notice", material_commits=(), rev: str = "HEAD") -> GitImportResult:
-    """One version per distinct content of `path`, first-parent order, dated by commit; one transaction."""
+               mode: str = "notice", material_commits=(), rev: str = "HEAD",
+               on_publish=None) -> GitImportResult:
+    """One version per distinct content of `path`, first-parent order, dated by commit; one transaction.
+
+    `on_publish(db, version)` runs for each new version inside that transaction (the fan-out)."""
     repo = Path(repo)
     if not repo.is_dir():
         raise InvalidPolicy(f"{repo}: not a folder")
@@ -128,6 +131,8 @@ def import_git(db: Database, repo: str | Path, path: str, slug: str, *, title: s
     with write(db):
         existing = _existing(db, slug, title, mode, path, blobs, commits, result)
         _publish_all(db, slug, path, commits, blobs, set(wanted), existing, result)
+        for version in result.published if on_publish else ():
+            on_publish(db, version)
     return result
 
 

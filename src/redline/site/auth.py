@@ -144,10 +144,10 @@ def init_app(app) -> None:
     limiter = Limiter(key_func=get_remote_address, app=app,
                       storage_uri=app.config["RATELIMIT_STORAGE_URI"])
     app.extensions["redline_limiter"] = limiter
-    # Only the endpoints listed here are limited (sign-in; others add theirs, e.g. a password
-    # re-check): every other request skips the limiter's bookkeeping early.
-    limited = app.extensions["redline_limited"] = {"account.login"}
-    limiter.request_filter(lambda: request.endpoint not in limited)
+    # Only the views listed are limited (sign-in here; others add theirs): every other request
+    # skips the limiter's bookkeeping early.
+    app.extensions["redline_limited"] = {"account.login"}
+    limiter.request_filter(lambda: request.endpoint not in current_app.extensions["redline_limited"])
     throttle_login(app, limiter)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(CSRFError, _form_expired)

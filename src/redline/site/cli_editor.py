@@ -7,6 +7,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
+from redline.notifications.fanout import record_publish
 from redline.policies import exporter, gitimport, roles, users
 from redline.policies.audit import Actor
 from redline.policies.errors import RedlineError
@@ -120,7 +121,7 @@ def import_git_command(repo, path, slug, title, mode, material_commits, rev):
     started = time.perf_counter()
     try:
         result = gitimport.import_git(open_db(), repo, path, slug, title=title, mode=mode,
-                                      material_commits=shas, rev=rev)
+                                      material_commits=shas, rev=rev, on_publish=record_publish)
     except RedlineError as exc:
         raise click.ClickException(f"{exc}\nNothing was imported.") from exc
     if result.created:
@@ -131,6 +132,8 @@ def import_git_command(repo, path, slug, title, mode, material_commits, rev):
     click.echo(f"{result.commits} commits read: {len(result.published)} new versions, "
                f"{result.already} already imported, {len(result.skipped)} without a new text "
                f"({time.perf_counter() - started:.2f} s).")
+    if any(v.material for v in result.published):
+        click.echo("Notices of the material versions are queued: `redline notify` sends them.")
 
 
 COMMANDS = (user_group, export_command, import_git_command)

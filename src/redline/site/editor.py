@@ -7,6 +7,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, rend
                    request, url_for)
 from flask_login import current_user
 
+from redline.notifications import outbox
 from redline.policies import audit, clock, coverage, drafts, roles, store
 from redline.policies.audit import Actor
 from redline.policies.db import write
@@ -101,8 +102,15 @@ def version_or_none(slug: str, number: int | None) -> store.Version | None:
 
 
 def delivery_counts(slug: str) -> dict | None:
-    """Notice delivery counts (pending / sent / failed) once notifications exist."""
-    return None
+    """Delivery counts for the newest version of `slug` that has notices, or None."""
+    db = get_db()
+    number = db.execute("SELECT max(version) FROM deliveries WHERE policy = ? AND channel != 'confirm'",
+                        [slug]).fetchone()[0]
+    if number is None:
+        return None
+    counts = outbox.delivery_counts(db, slug, number)
+    return {"version": number, "pending": counts["pending"], "sent": counts["sent"],
+            "failed": counts["failed"] + counts["bounced"], "suppressed": counts["suppressed"]}
 
 
 @bp.get("/")

@@ -6,6 +6,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from werkzeug.security import check_password_hash
 
+from redline.notifications import fanout
 from redline.policies import clock, diff, drafts, schedule, store, suggest
 from redline.policies.errors import InvalidPolicy, RedlineError
 from redline.policies.render import render
@@ -129,8 +130,8 @@ def _password_ok(password: str) -> bool:
 
 
 def publish_hook():
-    """What else the publish transaction records (the notification fan-out, once it exists)."""
-    return None
+    """What else the publish transaction records: the notification fan-out job."""
+    return fanout.record_publish
 
 
 @bp.route("/drafts/<int:draft_id>/publish", methods=["GET", "POST"])
@@ -177,9 +178,16 @@ def _publish(d: drafts.Draft, ctx: dict):
 
 
 def _audience(d: drafts.Draft) -> dict:
+    """Who the fan-out will reach if this draft is published now (the same rules as fanout)."""
     db = get_db()
-    active = db.execute("SELECT count(*) FROM users WHERE active = 1").fetchone()[0]
-    return {"active": active}
+    one = lambda sql, args=(): db.execute(sql, list(args)).fetchone()[0]  # noqa: E731
+    return {
+        "users": one("SELECT count(*) FROM users WHERE active = 1"),
+        "subscribers": one("SELECT count(*) FROM subscribers WHERE confirmed_at IS NOT NULL AND "
+                           "unsubscribed_at IS NULL AND scope IN ('*', ?)", [d.policy]),
+        "webhooks": one("SELECT count(*) FROM webhook_endpoints WHERE active = 1 AND "
+                        "(material_only = 0 OR ?)", [int(bool(d.material))]),
+    }
 
 
 def conflict_response(d: drafts.Draft, ctx: dict, failed=None, status: int = 409):
