@@ -210,3 +210,19 @@ def test_the_first_version_of_a_new_policy_goes_through_the_same_steps(client, s
     v = store.get_version(sample, "cookie-policy", 1)
     assert v.material and (v.effective_at - v.published_at).days >= 30
     assert "Not yet in force" in text(client.application.test_client().get("/"))
+
+
+def test_publishing_records_the_fan_out_and_the_dashboard_counts_deliveries(client, sample):
+    from redline.notifications import fanout
+    sign_in(client, sample)
+    d = new_draft(client)
+    save(client, d, CHANGE)
+    page = to_publish(client, d)
+    assert "1 user is told in the app and by email, and asked to accept it" in text(page)
+    assert submit(client, f"/editor/drafts/{d}/publish", password=PASSWORD).status_code == 302
+    jobs = list(sample.query("SELECT policy, version, material FROM notify_jobs"))
+    assert jobs == [{"policy": "privacy", "version": 5, "material": 1}]
+    assert "Notices of version" not in text(client.get("/editor/"))
+    fanout.run_fanout(sample)
+    dashboard = text(client.get("/editor/"))
+    assert "Notices of version 5" in dashboard and "1 pending · 0 failed" in dashboard

@@ -201,3 +201,12 @@ def test_user_add_prompts_twice_and_checks_length(runner, db):
     listed = runner.invoke(args=["user", "list", "--staff"])
     assert "admin   boss@kestrel.example" in listed.output
     assert runner.invoke(args=["user", "role", "boss@kestrel.example", "reader"]).exit_code != 0
+
+
+def test_import_git_queues_notices_like_import(repo, runner, db):
+    path, shas = repo
+    result = runner.invoke(args=["import-git", str(path), "legal/terms.md", "--slug", "terms",
+                                 "--material-commits", shas["v3"]])
+    assert result.exit_code == 0 and "Notices of the material versions are queued" in result.output
+    jobs = [(r["version"], r["material"]) for r in db.query("SELECT * FROM notify_jobs ORDER BY version")]
+    assert jobs == [(1, 0), (2, 0), (3, 1), (4, 1)]
