@@ -226,3 +226,14 @@ def test_publishing_records_the_fan_out_and_the_dashboard_counts_deliveries(clie
     fanout.run_fanout(sample)
     dashboard = text(client.get("/editor/"))
     assert "Notices of version 5" in dashboard and "1 pending · 0 failed" in dashboard
+
+
+def test_editor_pages_keep_one_h1_the_policys_headings_move_down(client, sample):
+    sign_in(client, sample)
+    d = new_draft(client)
+    save(client, d, CHANGE)
+    for path in (f"/editor/drafts/{d}/review", f"/editor/drafts/{d}/review?show=draft",
+                 f"/editor/drafts/{d}/review?view=split"):
+        assert text(client.get(path)).count("<h1") == 1, path
+    html = client.post("/editor/preview", data={"body": CHANGE}, headers={"X-CSRFToken": csrf(client)}).json["html"]
+    assert "<h1" not in html and '<h3 id="sample-privacy-policy"' in html

@@ -15,6 +15,7 @@ from redline.policies.errors import InvalidPolicy, NotFound, RedlineError
 from redline.policies.render import render
 
 from .app import get_db
+from .changes import demote
 from .editor_forms import ButtonForm, DraftForm, NewPolicyForm
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
@@ -216,7 +217,8 @@ def live_preview():
         body = store.check_body(body, limit)
     except InvalidPolicy as exc:
         return jsonify(error=sentence(exc), bytes=len(body.encode("utf-8")), limit=limit), 400
-    return jsonify(html=render(body).html, bytes=len(body.encode("utf-8")), limit=limit)
+    # Inside the pane's h2 on a page with its own h1: the policy's headings move down two levels.
+    return jsonify(html=str(demote(render(body).html, 2)), bytes=len(body.encode("utf-8")), limit=limit)
 
 
 @bp.route("/drafts/<int:draft_id>/discard", methods=["GET", "POST"])

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import (abort, current_app, flash, redirect, render_template, request, url_for)
 from flask_login import current_user
-from markupsafe import Markup
 from werkzeug.security import check_password_hash
 
 from redline.notifications import fanout
@@ -12,6 +11,7 @@ from redline.policies.errors import InvalidPolicy, RedlineError
 from redline.policies.render import render
 
 from .app import get_db
+from .changes import demote
 from .editor import (draft_context, sentence, actor, bp, draft_or_404, policy_or_404,
                      version_or_none)
 from .editor_forms import ButtonForm, ClassifyForm, PublishForm, ScheduleForm
@@ -35,7 +35,8 @@ def notice_days() -> int:
 def redline_between(old: str, new: str, view: str = "inline"):
     """The redline of the diff pages; its HTML is built from escaped text by the renderer."""
     result = diff.compare(old or "", new)
-    return result, Markup(diff.render_html(result, view=view))
+    # Shown under the page's h1 and a section's h2: the policy's own h1 becomes an h3.
+    return result, demote(diff.render_html(result, view=view), 2)
 
 
 @bp.get("/drafts/<int:draft_id>/review")
@@ -54,7 +55,7 @@ def review(draft_id):
     result, html = redline_between(against.body if against else "", d.body, view)
     identical = bool(base) and store.sha256_of(d.body) == base.sha256
     return render_template("editor/review.html", d=d, stats=result.stats, redline=html, view=view,
-                           show=show, identical=identical, rendered=render(d.body),
+                           show=show, identical=identical, rendered=demote(render(d.body).html, 2),
                            against=against, other=other, **ctx)
 
 
