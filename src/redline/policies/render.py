@@ -14,6 +14,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from .errors import InvalidFrontMatter
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?\r?\n)?---[ \t]*(?:\r?\n|\Z)", re.S)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _LEADING_NUMBER = re.compile(r"^(?:(?:section|article|part)\s+)?[\divxlc]+(?:\.\d+)*[.)]?\s+", re.I)
 
 
@@ -55,7 +56,8 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1) or "") or {}
+        # The C loader when libyaml is present: same safe subset, several times faster.
+        meta = yaml.load(match.group(1) or "", Loader=_YAML_LOADER) or {}
     except (yaml.YAMLError, ValueError) as exc:
         raise InvalidFrontMatter(f"front matter is not valid YAML: {exc}") from exc
     if not isinstance(meta, dict):

@@ -233,6 +233,25 @@ def _notifications(db: Database) -> None:
         )""")
 
 
+@migrations(name="0005_draft_workflow")
+def _draft_workflow(db: Database) -> None:
+    # A draft remembers the editor's choices between the workflow's pages; `revision`
+    # lets a save notice that someone else saved the same draft meanwhile.
+    for ddl in (
+        "ALTER TABLE drafts ADD COLUMN title TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE drafts ADD COLUMN revision INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE drafts ADD COLUMN material INTEGER CHECK (material IN (0, 1))",
+        "ALTER TABLE drafts ADD COLUMN summary TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE drafts ADD COLUMN effective_on TEXT",
+        "ALTER TABLE drafts ADD COLUMN short_notice_ok INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE drafts ADD COLUMN updated_by TEXT NOT NULL DEFAULT ''",
+    ):
+        db.execute(ddl)
+    db.execute("CREATE INDEX drafts_policy ON drafts(policy, published_number)")
+    db.execute("CREATE INDEX audit_at ON audit(at)")
+    db.execute("CREATE INDEX acceptances_coverage ON acceptances(policy, version, accepted_at)")
+
+
 def migrate(db: Database) -> None:
     """Apply every pending migration."""
     migrations.apply(db)

@@ -165,16 +165,16 @@ def latest_material(db: Database, slug: str, at: dt.datetime | None = None) -> V
     return _version(row) if row else None
 
 
-def check_body(body: str) -> str:
-    """Normalise a body and refuse what cannot be a policy text."""
+def check_body(body: str, limit: int | None = None) -> str:
+    """Normalise a body and refuse what cannot be a policy text (over `limit` bytes, too)."""
     if not isinstance(body, str):
         raise InvalidPolicy("the body must be text")
     body = normalize(body)
     if "\x00" in body:
         raise InvalidPolicy("the body contains a NUL character")
-    size = len(body.encode("utf-8"))
-    if size > MAX_BODY_BYTES:
-        raise InvalidPolicy(f"the body is {size:,} bytes; the limit is {MAX_BODY_BYTES:,} bytes")
+    size, limit = len(body.encode("utf-8")), limit or MAX_BODY_BYTES
+    if size > limit:
+        raise InvalidPolicy(f"the body is {size:,} bytes; the limit is {limit:,} bytes")
     if not body.strip():
         raise InvalidPolicy("the body is empty")
     return body
@@ -182,14 +182,14 @@ def check_body(body: str) -> str:
 
 def publish(db: Database, slug: str, body: str, *, material: bool, summary: str = "",
             effective_at=None, published_at=None, author: str = "",
-            number: int | None = None) -> Version:
+            number: int | None = None, max_bytes: int | None = None) -> Version:
     """Append the next version of a policy. Call inside `write(db)` to group with other writes."""
     if material not in (True, False):
         raise InvalidPolicy("material must be chosen explicitly: true or false")
     summary = (summary or "").strip()
     if material and not summary:
         raise InvalidPolicy("a material version needs a summary written for users")
-    body = check_body(body)
+    body = check_body(body, max_bytes)
     published = clock.parse(published_at) if published_at is not None else clock.utcnow()
     effective = clock.parse(effective_at) if effective_at is not None else published
     if effective < published:

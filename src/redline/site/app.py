@@ -47,13 +47,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_errors(app)
     filters.register(app)
-    from . import accept, account, api, auth, compare, public
+    from . import accept, account, api, auth, compare, editor, public
     app.register_blueprint(api.bp)
     app.register_blueprint(compare.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(account.bp)
     app.register_blueprint(accept.bp)
+    app.register_blueprint(editor.bp)
     auth.init_app(app)
+    editor.throttle_publish(app)
     from .cli import register_commands
     register_commands(app)
     from . import notifying

@@ -82,10 +82,11 @@ def serve_command(host, port, production, workers):
 
 
 def register_commands(app) -> None:
+    from . import cli_editor
     from .ledger_cli import ledger_group
     from .notify_cli import COMMANDS as NOTIFY_COMMANDS
     for command in (init_db_command, import_command, settings_command, serve_command,
-                    ledger_group, *NOTIFY_COMMANDS):
+                    ledger_group, *NOTIFY_COMMANDS, *cli_editor.COMMANDS):
         app.cli.add_command(command)
 
 
