@@ -6,6 +6,8 @@ import re
 import pytest
 
 from redline.notifications import fanout, subscribers, tokens, webhooks
+from redline.policies import drafts
+from redline.policies.audit import Actor
 
 from tests.account_helpers import PASSWORD, add_cookies, add_terms, terms_v2
 from tests.notify_helpers import publish_material
@@ -31,6 +33,16 @@ DATA = {
     "follow.confirm": {},
     "webhooks.index": {"url": "http://127.0.0.1:9/evil", "description": "Mallory"},
     "webhooks.toggle": {},
+    "editor.new_policy": {"slug": "mallory", "title": "Mallory's policy", "mode": "notice"},
+    "editor.start_draft": {},
+    "editor.draft": {"body": "# Privacy\n\nEverything is shared.\n", "revision": "1"},
+    "editor.live_preview": {"body": "# Preview\n"},
+    "editor.classify": {"material": "yes", "summary": "Everything is shared."},
+    "editor.schedule": {},
+    "editor.publish": {"password": PASSWORD},
+    "editor.rebase": {},
+    "editor.discard": {},
+    "editor.change_role": {"role": "admin"},
 }
 IDS: dict = {}
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
@@ -48,7 +60,9 @@ def world(app, sample):
     secret = app.config["SECRET_KEY"]
     IDS.update(notice_id=sample.execute("SELECT id FROM notices").fetchone()[0],
                endpoint_id=webhooks.add_endpoint(sample, "http://127.0.0.1:9/hook")["id"],
-               action="pause", token=tokens.make(secret, tokens.CONFIRM, {"s": sid, "r": 1}))
+               action="pause", token=tokens.make(secret, tokens.CONFIRM, {"s": sid, "r": 1}),
+               draft_id=drafts.create(sample, "privacy", Actor(reader.id, reader.email)).id,
+               user_id=make_user(sample, "reader", email="plain@kestrel.example").id)
     return app, sample, reader
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from redline.notifications import fanout, subscribers, tokens, webhooks
-from redline.policies import clock, ledger
+from redline.policies import clock, drafts, ledger
+from redline.policies.audit import Actor
 from redline.site import create_app
 
 from tests.conftest import publish_sample
@@ -18,6 +19,17 @@ LOGIN = "login"  # a redirect to the sign-in page
 ALL_OK = {"visitor": 200, "reader": 200, "editor": 200, "admin": 200}
 MEMBERS = {"visitor": LOGIN, "reader": 200, "editor": 200, "admin": 200}
 ADMINS = {"visitor": LOGIN, "reader": 403, "editor": 403, "admin": 200}
+
+
+def editors(answer=200) -> dict:
+    """Editor pages: visitors sign in, readers get 403, editors and admins `answer`."""
+    return {"visitor": LOGIN, "reader": 403, "editor": answer, "admin": answer}
+
+
+def admins_only(answer=200) -> dict:
+    return {"visitor": LOGIN, "reader": 403, "editor": 403, "admin": answer}
+
+
 SIGNED_OUT_ONLY = {"visitor": 200, "reader": 302, "editor": 302, "admin": 302}
 # Sample values for each URL variable; `receipt` is the reader's own acceptance.
 VALUES = {"slug": "privacy", "spec": "1..2", "view": "split", "number": "2",
@@ -78,6 +90,34 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("webhooks.index", "POST"): {**ADMINS, "admin": 400},  # no address given
     ("webhooks.show", "GET"): ADMINS,
     ("webhooks.toggle", "POST"): {**ADMINS, "admin": 303},
+    # The editor: editors and admins; each request gets a fresh draft. Empty forms answer
+    # 400; steps not yet reachable (schedule, publish before classifying; no conflict)
+    # redirect to the step that is.
+    ("editor.dashboard", "GET"): editors(),
+    ("editor.new_policy", "GET"): editors(),
+    ("editor.new_policy", "POST"): editors(400),
+    ("editor.start_draft", "POST"): editors(302),
+    ("editor.draft", "GET"): editors(),
+    ("editor.draft", "POST"): editors(400),
+    ("editor.live_preview", "POST"): editors(400),
+    ("editor.review", "GET"): editors(),
+    ("editor.classify", "GET"): editors(),
+    ("editor.classify", "POST"): editors(400),
+    ("editor.schedule", "GET"): editors(302),
+    ("editor.schedule", "POST"): editors(302),
+    ("editor.publish", "GET"): editors(302),
+    ("editor.publish", "POST"): editors(302),
+    ("editor.conflict", "GET"): editors(302),
+    ("editor.rebase", "POST"): editors(302),
+    ("editor.discard", "GET"): editors(),
+    ("editor.discard", "POST"): editors(302),
+    ("editor.published", "GET"): editors(),
+    ("editor.coverage_page", "GET"): editors(),
+    # Evidence and power: the ledger export, the audit log and roles are for admins.
+    ("editor.ledger_csv", "GET"): admins_only(),
+    ("editor.audit_log", "GET"): admins_only(),
+    ("editor.people", "GET"): admins_only(),
+    ("editor.change_role", "POST"): admins_only(400),  # no role chosen
 }
 # Methods no rule answers: each must be 405 everywhere (never 200, never a redirect).
 FOREIGN_METHODS = ("PUT", "DELETE", "PATCH")
@@ -109,6 +149,15 @@ def world(tmp_path_factory):
         purpose = tokens.CONFIRM if endpoint == "follow.confirm" else tokens.UNSUBSCRIBE
         return tokens.make(app.config["SECRET_KEY"], purpose, {"s": sid, "r": 1})
     ids["token"] = token
+
+    def draft(endpoint: str) -> int:
+        """A draft of its own for each request (a discard or publish ends one)."""
+        conn = open_db(app)
+        made = drafts.create(conn, "privacy", Actor(people["editor"].id, "editor@kestrel.example"))
+        conn.close()
+        return made.id
+    ids["draft_id"] = draft
+    ids["user_id"] = people["reader"].id
     return app, people, ids
 
 
@@ -118,8 +167,8 @@ def _rules(app):
 
 def _url(rule, ids: dict) -> str:
     """The rule filled with sample values: the reader's own records, tokens that are valid."""
-    values = {name: ids["token"](rule.endpoint) if name == "token" else ids.get(name, VALUES.get(name))
-              for name in rule.arguments}
+    values = {name: ids.get(name, VALUES.get(name)) for name in rule.arguments}
+    values = {k: v(rule.endpoint) if callable(v) else v for k, v in values.items()}
     return rule.build(values, append_unknown=False)[1] + QUERY.get(rule.endpoint, "")
 
 
