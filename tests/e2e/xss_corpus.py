@@ -37,10 +37,11 @@ DOM_CHECK = """() => {
         bad.push(el.tagName + ' ' + a.name + '=' + a.value);
     }
   }
-  for (const s of document.scripts) {
-    if (!s.src || new URL(s.src).origin !== location.origin) bad.push('script ' + (s.src || s.text.slice(0, 40)));
+  for (const s of document.querySelectorAll('script')) {
+    const src = typeof s.src === 'string' ? s.src : '';  // an SVG <script> has no string src
+    if (!src || new URL(src).origin !== location.origin) bad.push('script ' + (src || s.textContent.slice(0, 40)));
   }
-  for (const tag of ['iframe', 'object', 'embed', 'svg']) {
+  for (const tag of ['iframe', 'object', 'embed', 'svg script', 'foreignObject']) {
     for (const el of document.querySelectorAll('main ' + tag)) bad.push('element ' + tag);
   }
   return bad;
