@@ -47,8 +47,9 @@ def test_in_force_and_upcoming_follow_effective_dates(sample):
 
 
 def test_publish_validates_its_input(sample):
-    with pytest.raises(InvalidPolicy, match="explicitly"):
-        store.publish(sample, "privacy", "body", material=None)
+    for vague in (None, 1, 0, "yes"):
+        with pytest.raises(InvalidPolicy, match="explicitly"):
+            store.publish(sample, "privacy", "body", material=vague)
     with pytest.raises(InvalidPolicy, match="summary"):
         store.publish(sample, "privacy", "body", material=True, summary=" ")
     with pytest.raises(InvalidPolicy, match="before the publication"):

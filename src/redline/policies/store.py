@@ -184,7 +184,7 @@ def publish(db: Database, slug: str, body: str, *, material: bool, summary: str 
             effective_at=None, published_at=None, author: str = "",
             number: int | None = None, max_bytes: int | None = None) -> Version:
     """Append the next version of a policy. Call inside `write(db)` to group with other writes."""
-    if material not in (True, False):
+    if not isinstance(material, bool):
         raise InvalidPolicy("material must be chosen explicitly: true or false")
     summary = (summary or "").strip()
     if material and not summary:
