@@ -12,7 +12,6 @@ from redline.policies import drafts, ledger, store
 from redline.policies.audit import Actor
 from redline.site.editor_publish import publish_hook
 from redline.policies import db as dbmod
-from redline.policies.db import write
 
 from tests.security_helpers import make_user
 
