@@ -20,9 +20,10 @@ QUICK = os.environ.get("REDLINE_BENCH_QUICK", "1") != "0"
 # Reduced sizes keep `make bench` under ten minutes on two cores.
 ARGS = {"redline.py": ["--runs", "5"], "acceptance.py": ["100"],
         "fanout.py": ["--users", "50000", "--emails", "2000", "--repeat", "3"]} if QUICK else {}
+# bench/ goes last on the path: its helpers (common.py) import, and `redline` is the package.
 LAUNCH = ("import runpy, sys; bench = sys.argv[1]; "
           "sys.path[:] = [p for p in sys.path if p not in ('', '.') and not p.endswith('/bench')]; "
-          "sys.path.insert(0, {src!r}); sys.argv = sys.argv[1:]; "
+          "sys.path.insert(0, {src!r}); sys.path.append({bench!r}); sys.argv = sys.argv[1:]; "
           "runpy.run_path(bench, run_name='__main__')")
 NUM = r"([0-9][0-9,]*\.?[0-9]*)"
 ROW = re.compile(rf"^(\S.*?)\s+{NUM}\s{{2,}}(\S.*?)\s+{NUM}\s+ratio\s+{NUM}x")
@@ -32,6 +33,8 @@ FREEZE_ANCHOR = re.compile(rf"^\s+(\S.*?)\s+{NUM} s wall .*freeze / anchor\s+{NU
 FANOUT = re.compile(rf"^\s+fan-out .*?:\s+{NUM} s")
 FANOUT_ANCHOR = re.compile(rf"^\s+anchor: (sqlite3 executemany).*?:\s+{NUM} s")
 EMAIL = re.compile(rf"^\s+outbox worker .*?:\s+{NUM} emails/s")
+HEADLINE = re.compile(rf"^(\S.*?):\s+{NUM} s$")
+ANCHOR_RATIO = re.compile(rf"^\s+anchor: (.*?):\s+{NUM} s\s+ratio\s+{NUM}x")
 EMAIL_ANCHOR = re.compile(rf"^\s+anchor: (smtplib).*?:\s+{NUM} emails/s")
 
 
@@ -53,6 +56,11 @@ def parse(script: str, output: str) -> list[tuple]:
         elif (m := FREEZE_ANCHOR.match(line)) and "freeze" in pending:
             name, value = pending["freeze"]
             rows.append((name, value, f"{m[1]} (s)", number(m[2]), value / number(m[2])))
+        elif m := HEADLINE.match(line):
+            pending["headline"] = (f"{m[1][:40]} (s)", number(m[2]))
+        elif (m := ANCHOR_RATIO.match(line)) and "headline" in pending:
+            name, value = pending["headline"]
+            rows.append((name, value, f"{m[1]} (s)", number(m[2]), number(m[3])))
         elif m := FANOUT.match(line):
             pending["fanout"] = number(m[1])
         elif (m := FANOUT_ANCHOR.match(line)) and "fanout" in pending:
@@ -68,7 +76,7 @@ def parse(script: str, output: str) -> list[tuple]:
 
 def run(script: Path) -> tuple[int, str, float]:
     """Run one benchmark, echoing its output; return (exit code, output, seconds)."""
-    command = [sys.executable, "-c", LAUNCH.format(src=str(ROOT / "src")), str(script),
+    command = [sys.executable, "-c", LAUNCH.format(src=str(ROOT / "src"), bench=str(BENCH)), str(script),
                *ARGS.get(script.name, [])]
     print(f"\n=== {script.name} {' '.join(ARGS.get(script.name, []))}", flush=True)
     start, lines = time.perf_counter(), []
