@@ -6,11 +6,12 @@ from pathlib import Path
 
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from redline.policies import db as dbmod
 from redline.policies import schema
 
-from . import filters, settings
+from . import assets, context, filters, settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -41,11 +42,14 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=app.config["ENV"] == "production",
     )
+    _trust_proxies(app)
     _prepare_database(app)
     app.teardown_appcontext(_close_db)
     app.after_request(_security_headers)
     _register_errors(app)
     filters.register(app)
+    assets.init_app(app)
+    app.context_processor(context.template_context)
     from . import api, public
     app.register_blueprint(api.bp)
     app.register_blueprint(public.bp)
@@ -58,6 +62,13 @@ def _check_production(app: Flask) -> None:
     if app.config["ENV"] == "production" and app.config["SECRET_KEY"] in ("", settings.DEV_SECRET_KEY):
         raise RuntimeError("Refusing to start in production with the development secret key: "
                            "set REDLINE_SECRET_KEY to a long random value.")
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind N reverse proxies, take the client address and scheme from their X-Forwarded-* headers."""
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _prepare_database(app: Flask) -> None:
@@ -85,8 +96,6 @@ def _close_db(_exc=None) -> None:
 def _security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
     return response
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from redline.policies import clock, store
 from redline.policies.errors import NotFound
 
+from . import context
 from .app import get_db
 
 bp = Blueprint("public", __name__)
@@ -41,7 +42,7 @@ def _alias_target(slug: str) -> str | None:
 
 @bp.get("/")
 def index():
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     rows = []
     for policy in store.list_policies(db):
         rows.append({"policy": policy, "current": store.in_force(db, policy.slug, now),
@@ -51,7 +52,7 @@ def index():
 
 @bp.get("/<slug>/")
 def policy(slug):
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     try:
         pol = store.get_policy(db, slug)
     except NotFound:
@@ -70,7 +71,7 @@ def policy(slug):
 
 @bp.get("/<slug>/history/")
 def history(slug):
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     pol = policy_or_404(slug)
     versions = store.versions(db, slug)
     current = store.in_force(db, slug, now)
@@ -87,7 +88,7 @@ def _effective_ranges(versions: list[store.Version]) -> dict[int, dt.datetime | 
 
 @bp.get("/<slug>/v/<number>/")
 def version(slug, number):
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     pol = policy_or_404(slug)
     ver = version_or_404(slug, number)
     current = store.in_force(db, slug, now)
@@ -114,7 +115,7 @@ def at(slug, date):
 
 @bp.get("/<slug>/upcoming/")
 def upcoming(slug):
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     pol = policy_or_404(slug)
     ver = store.upcoming(db, slug, now)
     if ver is None:
