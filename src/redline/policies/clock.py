@@ -22,7 +22,9 @@ def to_text(moment: dt.datetime | dt.date) -> str:
 
 def from_text(text: str) -> dt.datetime:
     """Stored text back to an aware UTC datetime."""
-    return dt.datetime.strptime(text, FORMAT).replace(tzinfo=dt.timezone.utc)
+    if len(text) != 20 or text[-1] != "Z":
+        raise ValueError(f"not a stored timestamp: {text!r}")
+    return dt.datetime.fromisoformat(text[:-1]).replace(tzinfo=dt.timezone.utc)
 
 
 def parse(value) -> dt.datetime:

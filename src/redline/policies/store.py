@@ -214,3 +214,25 @@ def publish(db: Database, slug: str, body: str, *, material: bool, summary: str 
         except sqlite3.IntegrityError as exc:
             raise ImmutableVersion(f"could not publish {slug} version {expected}: {exc}") from exc
     return get_version(db, slug, expected)
+
+
+@dataclass(frozen=True)
+class State:
+    """Which version numbers are in force, upcoming and the latest material one, at a moment."""
+
+    current: int | None
+    upcoming: int | None
+    material: int | None
+
+
+def state(db: Database, slug: str, at: dt.datetime | None = None) -> State:
+    """One query, no bodies: enough to key a cached page."""
+    row = db.execute(
+        "SELECT (SELECT number FROM versions WHERE policy = :p AND effective_at <= :t "
+        "        ORDER BY effective_at DESC, number DESC LIMIT 1), "
+        "       (SELECT number FROM versions WHERE policy = :p AND effective_at > :t "
+        "        ORDER BY effective_at, number LIMIT 1), "
+        "       (SELECT number FROM versions WHERE policy = :p AND material = 1 AND effective_at <= :t "
+        "        ORDER BY effective_at DESC, number DESC LIMIT 1)",
+        {"p": slug, "t": clock.to_text(at or clock.utcnow())}).fetchone()
+    return State(*row)

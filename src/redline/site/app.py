@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -79,18 +80,25 @@ def _prepare_database(app: Flask) -> None:
         db.close()
 
 
+_local = threading.local()
+
+
 def get_db():
-    """One database connection per request (a connection is bound to its thread)."""
-    from flask import current_app
+    """The request's database on flask.g; the connection is kept per thread, where it is bound."""
     if "db" not in g:
-        g.db = dbmod.connect(current_app.config["DATABASE"])
+        path = current_app.config["DATABASE"]
+        if getattr(_local, "path", None) != path:
+            if getattr(_local, "db", None) is not None:
+                _local.db.close()
+            _local.db, _local.path = dbmod.connect(path), path
+        g.db = _local.db
     return g.db
 
 
 def _close_db(_exc=None) -> None:
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.execute("ROLLBACK")  # never carry a half-done transaction into the next request
 
 
 def _security_headers(response):

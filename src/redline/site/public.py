@@ -4,12 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
 
 from redline.policies import clock, store
 from redline.policies.errors import NotFound
 
-from . import context
+from . import cache, context
 from .app import get_db
 
 bp = Blueprint("public", __name__)
@@ -50,9 +50,33 @@ def index():
     return render_template("index.html", rows=rows)
 
 
+def render_policy_page(pol: store.Policy, shown: int, st: store.State, permalink: bool,
+                       material: bool):
+    """The policy page around a cached document fragment (versions never change)."""
+    db, now = get_db(), context.now()
+    key = ("doc", current_app.config["DATABASE"], pol.slug, shown, st, permalink, material,
+           now.date(), context.frozen())
+
+    def build():
+        def get(n):
+            return store.get_version(db, pol.slug, n) if n else None
+        version = get(shown)
+        return render_template("_policy_doc.html", policy=pol, version=version,
+                               current=get(st.current), upcoming=get(st.upcoming),
+                               material=get(st.material) if material else None,
+                               permalink=permalink)
+    def page():
+        return render_template("policy.html", policy=pol, doc=cache.fragment(key, build),
+                               shown_number=shown, permalink=permalink)
+    if not session:
+        # A visitor without a session sees exactly what every other visitor sees.
+        return cache.fragment(key + ("page",), page)
+    return page()
+
+
 @bp.get("/<slug>/")
 def policy(slug):
-    db, now = get_db(), context.now()
+    db = get_db()
     try:
         pol = store.get_policy(db, slug)
     except NotFound:
@@ -60,13 +84,10 @@ def policy(slug):
         if target:
             return redirect(url_for("public.policy", slug=target), 301)
         abort(404, description=f"There is no policy at “/{slug}/”.")
-    current = store.in_force(db, slug, now)
-    upcoming = store.upcoming(db, slug, now)
-    if current is None and upcoming is None:
+    st = store.state(db, slug, context.now())
+    if st.current is None and st.upcoming is None:
         abort(404, description="This policy has no published version yet.")
-    return render_template("policy.html", policy=pol, version=current, upcoming=upcoming,
-                           material=store.latest_material(db, slug, now), current=current,
-                           permalink=False)
+    return render_policy_page(pol, st.current or st.upcoming, st, permalink=False, material=True)
 
 
 @bp.get("/<slug>/history/")
@@ -88,12 +109,10 @@ def _effective_ranges(versions: list[store.Version]) -> dict[int, dt.datetime | 
 
 @bp.get("/<slug>/v/<number>/")
 def version(slug, number):
-    db, now = get_db(), context.now()
     pol = policy_or_404(slug)
     ver = version_or_404(slug, number)
-    current = store.in_force(db, slug, now)
-    return render_template("policy.html", policy=pol, version=ver, current=current,
-                           upcoming=store.upcoming(db, slug, now), material=None, permalink=True)
+    st = store.state(get_db(), slug, context.now())
+    return render_policy_page(pol, ver.number, st, permalink=True, material=False)
 
 
 @bp.get("/<slug>/at/<date>/")
@@ -115,14 +134,11 @@ def at(slug, date):
 
 @bp.get("/<slug>/upcoming/")
 def upcoming(slug):
-    db, now = get_db(), context.now()
     pol = policy_or_404(slug)
-    ver = store.upcoming(db, slug, now)
-    if ver is None:
+    st = store.state(get_db(), slug, context.now())
+    if st.upcoming is None:
         abort(404, description="No new version of this policy is scheduled.")
-    return render_template("policy.html", policy=pol, version=ver,
-                           current=store.in_force(db, slug, now), upcoming=ver,
-                           material=None, permalink=True)
+    return render_policy_page(pol, st.upcoming, st, permalink=True, material=False)
 
 
 @bp.get("/healthz")
