@@ -31,7 +31,8 @@ def policies():
                     "description": p.description,
                     "current_version": current.number if current else None,
                     "upcoming_version": upcoming.number if upcoming else None,
-                    "url": url_for("public.policy", slug=p.slug),
+                    # No page until a version is published.
+                    "url": url_for("public.policy", slug=p.slug) if current or upcoming else None,
                     "json": url_for("api.policy", slug=p.slug)})
     return {"policies": out}
 

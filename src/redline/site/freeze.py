@@ -127,11 +127,11 @@ def _check(url: str, response, body: bytes, status: int) -> None:
         where = f" to {response.location}" if response.location else ""
         raise FreezeError(f"{url}: the app answered {response.status}{where}; "
                           "list only addresses that answer 200 OK")
-    if "Set-Cookie" in response.headers:
-        raise FreezeError(f"{url}: the page sets a cookie; a frozen page cannot")
     if response.mimetype == "text/html" and CSRF.search(body):
         raise FreezeError(f"{url}: the page contains a CSRF token; wrap its form in "
                           "{% if not frozen %} and link to the app with app_link()")
+    if "Set-Cookie" in response.headers:
+        raise FreezeError(f"{url}: the page sets a cookie; a frozen page cannot")
     expected = CONTENT_TYPES.get(PurePosixPath(output_path(url)).suffix)
     if expected and response.mimetype != expected:
         raise FreezeError(f"{url}: served as {response.mimetype} but its file would be "
