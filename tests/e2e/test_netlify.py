@@ -57,7 +57,8 @@ def netlify_site(tmp_path_factory):
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, f"build failed:\n{build.stdout}\n{build.stderr}"
     site = repo / config["build"]["publish"]
-    assert (bin_dir.parent / "lib").exists() and not (site / "static" / "site.css").exists()
+    installed = list(bin_dir.parent.glob("lib/python3*/site-packages/redline/site/freeze.py"))
+    assert installed, "the build command did not install the package into the build's Python"
     host.serve(site, config)
     yield host, site, config, build.stdout
     host.stop()
