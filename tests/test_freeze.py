@@ -53,6 +53,12 @@ def test_freeze_writes_every_public_page_at_the_apps_urls(app, fixed, tmp_path):
                  "api/policies.json", "api/policies/privacy.json", "api/policies/privacy/v/4.json"]:
         assert (out / path).is_file(), path
     assert not (out / "cookies/upcoming").exists() and not (out / "drafting/index.html").exists()
+    # Consecutive pairs and every version against v3 (in force at AT), in the three views.
+    diffs = sorted(p.parent.relative_to(out / "privacy/diff").as_posix()
+                   for p in (out / "privacy/diff").rglob("index.html"))
+    assert diffs == [f"{pair}{view}" for pair in ("1..2", "1..3", "2..3", "3..4")
+                     for view in ("", "/source", "/split")]
+    assert not (out / "cookies/diff").exists()
     assert result.files == len(result.paths) == len({p for p in result.paths})
     assert result.bytes == sum((out / p).stat().st_size for p in result.paths)
     assert result.next_change.number == 4 and result.next_change.policy == "privacy"
@@ -116,8 +122,10 @@ def test_frozen_pages_carry_no_relative_time_no_token_and_say_when_they_were_mad
 
 def test_static_files_are_fingerprinted_and_served_with_a_long_cache(app, fixed, tmp_path):
     out = fz.freeze(app, tmp_path / "site", AT).out
-    css = [p.name for p in (out / "static").iterdir() if p.suffix == ".css"]
-    assert len(css) == 1 and fz.CONTENT_TYPES and css[0].startswith("site.") and len(css[0]) == len("site..css") + 10
+    written = sorted(p.name for p in (out / "static").iterdir())
+    assert len(written) == len(app.extensions["redline.assets"].files()) >= 3
+    css = [name for name in written if name.startswith("site.")]
+    assert len(css) == 1 and len(css[0]) == len("site..css") + 10
     assert f'href="/static/{css[0]}"' in read(out, "index.html")
     client = app.test_client()
     assert f'/static/{css[0]}' in client.get("/").get_data(as_text=True)

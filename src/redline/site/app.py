@@ -51,8 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.register(app)
     assets.init_app(app)
     app.context_processor(context.template_context)
-    from . import api, public
+    from . import api, compare, public
     app.register_blueprint(api.bp)
+    app.register_blueprint(compare.bp)
     app.register_blueprint(public.bp)
     from .cli import register_commands
     register_commands(app)

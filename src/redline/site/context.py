@@ -36,6 +36,13 @@ def app_link(endpoint: str, **values) -> str | None:
     return base + path if base else None
 
 
+def render_mode() -> tuple:
+    """What, besides its data, a rendered page depends on: part of every page cache key."""
+    if not frozen():
+        return ("app",)
+    return ("frozen", now().date(), current_app.config.get("APP_URL", ""))
+
+
 def template_context() -> dict:
     """What every template sees: `frozen`, `frozen_at` and `app_link`."""
     is_frozen = frozen()

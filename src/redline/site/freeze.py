@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, g, request, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 
 from redline.policies import clock, store
 from redline.policies.errors import RedlineError
 
 from .app import get_db
+from .compare import VIEWS, diff_url
 
-VIEWS = ("inline", "split", "source")
 MARKER = ".redline-freeze"
 MARKER_TEXT = "Written by `redline freeze`: this folder is replaced whole by each freeze.\n"
 NOT_FOUND = ("This address is not part of the policy archive. Every policy, with all of its "
@@ -71,10 +71,9 @@ def policy_urls(db, slug: str, now: dt.datetime):
     for v in versions:
         yield url_for("public.version", slug=slug, number=v.number)
         yield url_for("api.version", slug=slug, number=str(v.number))
-    if "public.diff" in current_app.view_functions:
-        for a, b in diff_pairs([v.number for v in versions], current.number if current else None):
-            for view in VIEWS:
-                yield url_for("public.diff", slug=slug, a=a, b=b, view=view)
+    for a, b in diff_pairs([v.number for v in versions], current.number if current else None):
+        for view in VIEWS:
+            yield diff_url(slug, a, b, view)
 
 
 def diff_pairs(numbers: list[int], in_force: int | None) -> list[tuple[int, int]]:

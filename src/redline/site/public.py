@@ -55,7 +55,7 @@ def render_policy_page(pol: store.Policy, shown: int, st: store.State, permalink
     """The policy page around a cached document fragment (versions never change)."""
     db, now = get_db(), context.now()
     key = ("doc", current_app.config["DATABASE"], pol.slug, shown, st, permalink, material,
-           now.date(), context.frozen())
+           now.date())
 
     def build():
         def get(n):
