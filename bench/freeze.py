@@ -1,6 +1,7 @@
 """Freeze time of the public archive (files, seconds, MB), for the demo content and for the
 53-version GitHub Terms of Service corpus imported as one policy, beside two anchors measured
-in the same run: rendering the frozen pages' Markdown alone, and copying the output tree.
+in the same run: rendering the frozen pages' Markdown alone, computing their redlines alone,
+and copying the output tree.
 The redline pages (each consecutive pair and every version against the one in force, three
 views each) are most of the pages and most of the time."""
 from __future__ import annotations
@@ -23,7 +24,7 @@ from redline.policies import db as dbmod  # noqa: E402
 from redline.policies import diff, importer, render, store  # noqa: E402
 from redline.policies.render import split_front_matter  # noqa: E402
 from redline.site import cache, create_app  # noqa: E402
-from redline.site.freeze import freeze  # noqa: E402
+from redline.site.freeze import diff_pairs, freeze  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "github-terms-of-service"
 REPEAT = 3
@@ -55,53 +56,78 @@ def import_into(folder: str, policies: Path) -> str:
     return path
 
 
-def cold_freeze(app, out: Path):
-    """One freeze with every render cache empty, as on a fresh build machine."""
-    store._render_cached.cache_clear()
-    diff.clear_caches()
-    cache.clear()
-    return freeze(app, out)
+def timed(fn) -> tuple[float, float]:
+    """Median wall-clock and CPU seconds of REPEAT calls (CPU time is steadier on a busy machine)."""
+    walls, cpus = [], []
+    for _ in range(REPEAT):
+        wall, cpu = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def markdown_alone(app) -> float:
-    """Anchor: render, uncached, the Markdown of every version page the freeze writes."""
+def cold(fn):
+    """fn, run with every render cache empty, as on a fresh build machine."""
+    def run():
+        store._render_cached.cache_clear()
+        diff.clear_caches()
+        cache.clear()
+        fn()
+    return run
+
+
+def pages_of(app):
+    """The versions behind the frozen pages, and the pairs behind the frozen redlines."""
     db = dbmod.connect(app.config["DATABASE"])
-    bodies = []
+    bodies, pairs = [], []
     for policy in store.list_policies(db):
-        versions = store.versions(db, policy.slug)
-        bodies += [v.body for v in versions]
-        bodies += [v.body for v in (store.in_force(db, policy.slug), store.upcoming(db, policy.slug)) if v]
+        versions = {v.number: v for v in store.versions(db, policy.slug)}
+        current, upcoming = store.in_force(db, policy.slug), store.upcoming(db, policy.slug)
+        bodies += [v.body for v in versions.values()] + [v.body for v in (current, upcoming) if v]
+        pairs += [(versions[a], versions[b]) for a, b in
+                  diff_pairs(sorted(versions), current.number if current else None)]
     db.close()
-    start = time.perf_counter()
+    return bodies, pairs
+
+
+def markdown_alone(bodies):
+    """Anchor: render the Markdown of every version page the freeze writes."""
     for body in bodies:
         render.render(body)
-    return time.perf_counter() - start
+
+
+def redlines_alone(pairs):
+    """Anchor: the redlines the freeze shows (three views of each pair), without Flask."""
+    for old, new in pairs:
+        result = diff.compare(old.body, new.body)
+        diff.render_html(result, view="inline")
+        diff.render_html(result, view="split")
+        diff.render_source_html(diff.source_diff(old.body, new.body))
 
 
 def measure(name: str, database: str) -> tuple:
     app = create_app({"DATABASE": database, "SECRET_KEY": "bench"})
+    bodies, pairs = pages_of(app)
     with tempfile.TemporaryDirectory(prefix="redline-freeze-") as tmp:
-        runs, result = [], None
-        for i in range(REPEAT):
-            result = cold_freeze(app, Path(tmp) / "site")
-            runs.append(result.seconds)
-        seconds = statistics.median(runs)
-        md = statistics.median(markdown_alone(app) for _ in range(REPEAT))
-        copies = []
-        for i in range(REPEAT):
-            start = time.perf_counter()
-            shutil.copytree(result.out, Path(tmp) / f"copy{i}")
-            copies.append(time.perf_counter() - start)
-        copy = statistics.median(copies)
-    print(f"{name:34} {result.files:5d} files {result.bytes / 1e6:7.1f} MB {seconds:7.2f} s   "
-          f"markdown alone {md:6.3f} s ({seconds / md:5.1f}x)   copy tree {copy:6.3f} s "
-          f"({seconds / copy:6.1f}x)")
-    return name, result.files, result.bytes, seconds, md, copy
+        out = Path(tmp) / "site"
+        result = freeze(app, out)
+        wall, cpu = timed(cold(lambda: freeze(app, out)))
+        anchors = {"markdown alone": timed(cold(lambda: markdown_alone(bodies))),
+                   "redlines alone": timed(cold(lambda: redlines_alone(pairs))),
+                   "copy the tree": timed(lambda: shutil.copytree(out, Path(tmp) / "copy",
+                                                                  dirs_exist_ok=True))}
+    print(f"{name}: {result.files} files, {result.bytes / 1e6:.1f} MB, "
+          f"{wall:.2f} s wall ({cpu:.2f} s CPU)")
+    for anchor, (a_wall, a_cpu) in anchors.items():
+        print(f"    {anchor:15} {a_wall:7.3f} s wall ({a_cpu:6.3f} s CPU)   "
+              f"freeze / anchor {wall / a_wall:5.1f}x wall, {cpu / a_cpu:5.1f}x CPU")
+    return name, result.files, result.bytes, wall, cpu, anchors
 
 
 def main() -> list[tuple]:
     rows = []
-    print(f"median of {REPEAT} cold freezes (render caches emptied before each)")
+    print(f"medians of {REPEAT} runs, render and redline caches emptied before each")
     with tempdir() as folder:
         rows.append(measure("demo content (policies/)", demo_database(folder)))
     if not (CORPUS / "index.json").is_file():
