@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 
 from redline.policies import clock, store
@@ -54,6 +54,8 @@ def archive_urls(db, now: dt.datetime):
     """Every public URL of the archive as it stands at `now`."""
     yield url_for("public.index")
     yield url_for("api.policies")
+    if _serves("follow.feed"):
+        yield url_for("follow.feed")
     for policy in store.list_policies(db):
         yield from policy_urls(db, policy.slug, now)
 
@@ -68,12 +70,19 @@ def policy_urls(db, slug: str, now: dt.datetime):
     if upcoming:
         yield url_for("public.upcoming", slug=slug)
     yield url_for("api.policy", slug=slug)
+    if _serves("follow.policy_feed"):
+        yield url_for("follow.policy_feed", slug=slug)
     for v in versions:
         yield url_for("public.version", slug=slug, number=v.number)
         yield url_for("api.version", slug=slug, number=str(v.number))
     for a, b in diff_pairs([v.number for v in versions], current.number if current else None):
         for view in VIEWS:
             yield diff_url(slug, a, b, view)
+
+
+def _serves(endpoint: str) -> bool:
+    """Whether the app has this page: the Atom feeds come with the `follow` blueprint."""
+    return endpoint in current_app.view_functions
 
 
 def diff_pairs(numbers: list[int], in_force: int | None) -> list[tuple[int, int]]:
