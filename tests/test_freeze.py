@@ -172,6 +172,15 @@ def test_a_page_with_a_csrf_form_or_a_cookie_cannot_be_frozen(app, fixed, tmp_pa
     assert b'<a href="/demo/form/">' in app.test_client().get("/demo/guarded/").data
 
 
+def test_an_archive_served_under_a_path_links_within_it(app, fixed, tmp_path):
+    app.config["BASE_URL"] = "https://kestrel.example/legal"
+    out = fz.freeze(app, tmp_path / "site", AT).out
+    index = read(out, "index.html")
+    assert 'href="/legal/privacy/"' in index and 'href="/legal/static/site.' in index
+    assert "Standard Contractual Clauses" in read(out, "privacy/v/3/index.html")
+    assert not (out / "legal").exists()
+
+
 def test_output_paths_and_diff_pairs():
     assert fz.output_path("/") == "index.html"
     assert fz.output_path("/privacy/v/2/") == "privacy/v/2/index.html"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, g, has_app_context, url_for
+from flask import current_app, g, has_app_context, has_request_context, request, url_for
 
 from redline.policies import clock
 
@@ -38,9 +38,10 @@ def app_link(endpoint: str, **values) -> str | None:
 
 def render_mode() -> tuple:
     """What, besides its data, a rendered page depends on: part of every page cache key."""
+    root = request.script_root if has_request_context() else ""
     if not frozen():
-        return ("app",)
-    return ("frozen", now().date(), current_app.config.get("APP_URL", ""))
+        return ("app", root)
+    return ("frozen", root, now().date(), current_app.config.get("APP_URL", ""))
 
 
 def template_context() -> dict:

@@ -95,10 +95,8 @@ def diff_pairs(numbers: list[int], in_force: int | None) -> list[tuple[int, int]
 
 def output_path(url: str, script_root: str = "") -> str:
     """The file a URL is served from: /x/ -> x/index.html, /x/?view=split -> x/split/index.html."""
-    parts = urlsplit(url)
+    parts = urlsplit(within(url, script_root))
     path = unquote(parts.path)
-    if script_root and path.startswith(script_root + "/"):
-        path = path[len(script_root):]
     if parts.query:
         query = parse_qs(parts.query)
         if set(query) != {"view"} or len(query["view"]) != 1 or not path.endswith("/"):
@@ -111,6 +109,11 @@ def output_path(url: str, script_root: str = "") -> str:
     if not path.startswith("/") or any(part in ("", ".", "..") for part in relative.parts):
         raise FreezeError(f"{url}: not a path inside the site")
     return str(relative)
+
+
+def within(url: str, script_root: str) -> str:
+    """A URL of the site without the path the site is served under (BASE_URL's path, if any)."""
+    return url[len(script_root):] if script_root and url.startswith(script_root + "/") else url
 
 
 def render(app: Flask, url: str, at: dt.datetime, error: HTTPException | None = None) -> bytes:
@@ -196,7 +199,7 @@ def _files(app: Flask, at: dt.datetime, result: Frozen):
         extra = {"_redirects": redirects(db).encode(), MARKER: MARKER_TEXT.encode()}
         result.next_change = next_change(db, at)
     for url in urls:
-        yield output_path(url, root), render(app, url, at)
+        yield output_path(url, root), render(app, within(url, root), at)
     yield "404.html", render(app, "/404.html", at, NotFound(NOT_FOUND))
     assets = app.extensions["redline.assets"]
     for url, name in statics.items():
