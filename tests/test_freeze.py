@@ -67,10 +67,17 @@ def test_freeze_writes_every_public_page_at_the_apps_urls(app, fixed, tmp_path):
 def test_a_frozen_page_is_the_page_the_app_serves(app, fixed, tmp_path):
     out = fz.freeze(app, tmp_path / "site").out  # now: the same moment as the requests below
     client = app.test_client()
-    # (The index and history differ only where the app says "2 years ago" or "to today".)
-    for url in ("/privacy/", "/privacy/v/2/", "/cookies/", "/api/policies.json", "/api/policies/privacy.json"):
+    # The main content is the same; the header's app links and the footer differ by design,
+    # and the index and history where the app says "2 years ago" or "to today".
+    for url in ("/privacy/", "/privacy/v/2/", "/privacy/diff/1..4/split/", "/cookies/"):
         served = client.get(url).get_data(as_text=True)
-        assert read(out, fz.output_path(url)).split("<footer")[0] == served.split("<footer")[0]
+        assert _main(read(out, fz.output_path(url))) == _main(served)
+    for url in ("/api/policies.json", "/api/policies/privacy.json"):
+        assert read(out, fz.output_path(url)) == client.get(url).get_data(as_text=True)
+
+
+def _main(html: str) -> str:
+    return html[html.index("<main"):html.index("</main>")]
 
 
 def test_the_pinned_time_decides_what_is_in_force(app, fixed, tmp_path):
@@ -233,3 +240,13 @@ def test_the_demo_content_freezes_with_its_aliases(app, db, tmp_path):
             assert f"/{alias} /{toml.parent.name}/ 301" in redirects
     assert broken_links(out) == []
     shutil.rmtree(out)
+
+
+def test_sign_in_links_point_at_the_app_or_are_left_out(app, fixed, tmp_path):
+    assert ">Sign in</a>" in app.test_client().get("/privacy/").get_data(as_text=True)
+    without = fz.freeze(app, tmp_path / "without", AT).out
+    assert "Sign in" not in read(without, "privacy/index.html")
+    app.config["APP_URL"] = "https://app.kestrel.example"
+    linked = fz.freeze(app, tmp_path / "linked", AT).out
+    assert '<a href="https://app.kestrel.example/account/login/?next=/privacy/">Sign in</a>' in \
+        read(linked, "privacy/index.html")

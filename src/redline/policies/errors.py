@@ -23,3 +23,15 @@ class NotFound(RedlineError):
 
 class Conflict(RedlineError):
     """The data changed underneath the request (a newer version exists)."""
+
+
+class InvalidAccount(RedlineError):
+    """Sign-up or password data that cannot be accepted (bad email, short password)."""
+
+
+class EmailTaken(Conflict):
+    """An account with this email address already exists."""
+
+
+class AcceptanceRefused(RedlineError):
+    """An acceptance that cannot be recorded: not the version now required, or not acceptable."""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from redline.policies import db as dbmod
 from redline.policies import schema
@@ -43,7 +42,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=app.config["ENV"] == "production",
     )
-    _trust_proxies(app)
     _prepare_database(app)
     app.teardown_appcontext(_close_db)
     app.after_request(_security_headers)
@@ -51,10 +49,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     filters.register(app)
     assets.init_app(app)
     app.context_processor(context.template_context)
-    from . import api, compare, public
+    from . import accept, account, api, auth, compare, public
     app.register_blueprint(api.bp)
     app.register_blueprint(compare.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(accept.bp)
+    auth.init_app(app)
     from .cli import register_commands
     register_commands(app)
     return app
@@ -64,13 +65,6 @@ def _check_production(app: Flask) -> None:
     if app.config["ENV"] == "production" and app.config["SECRET_KEY"] in ("", settings.DEV_SECRET_KEY):
         raise RuntimeError("Refusing to start in production with the development secret key: "
                            "set REDLINE_SECRET_KEY to a long random value.")
-
-
-def _trust_proxies(app: Flask) -> None:
-    """Behind N reverse proxies, take the client address and scheme from their X-Forwarded-* headers."""
-    hops = int(app.config["TRUSTED_PROXIES"])
-    if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def _prepare_database(app: Flask) -> None:

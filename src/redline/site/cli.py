@@ -119,8 +119,9 @@ def serve_command(host, port, production, workers):
 
 
 def register_commands(app) -> None:
+    from .ledger_cli import ledger_group
     for command in (init_db_command, import_command, settings_command, serve_command,
-                    freeze_command, backup_command):
+                    freeze_command, backup_command, ledger_group):
         app.cli.add_command(command)
 
 

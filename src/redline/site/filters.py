@@ -8,9 +8,18 @@ from redline.policies import clock
 from . import context
 
 
-def long_date(moment: dt.datetime | None) -> str:
-    """1 March 2027"""
+def long_date(moment: dt.datetime | str | None) -> str:
+    """1 March 2027 (stored text is accepted too)."""
+    if isinstance(moment, str):
+        moment = clock.from_text(moment)
     return "" if moment is None else f"{moment.day} {moment:%B %Y}"
+
+
+def long_time(moment: dt.datetime | str | None) -> str:
+    """1 March 2027, 14:05 UTC"""
+    if isinstance(moment, str):
+        moment = clock.from_text(moment)
+    return "" if moment is None else f"{moment.day} {moment:%B %Y, %H:%M} UTC"
 
 
 def iso(moment: dt.datetime | None) -> str:
@@ -38,5 +47,6 @@ def ago(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
 
 def register(app) -> None:
     app.add_template_filter(long_date)
+    app.add_template_filter(long_time)
     app.add_template_filter(iso)
     app.add_template_filter(ago)

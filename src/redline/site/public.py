@@ -67,7 +67,8 @@ def render_policy_page(pol: store.Policy, shown: int, st: store.State, permalink
                                permalink=permalink)
     def page():
         return render_template("policy.html", policy=pol, doc=cache.fragment(key, build),
-                               shown_number=shown, permalink=permalink)
+                               shown_number=shown, permalink=permalink,
+                               upcoming_number=st.upcoming)
     if not session:
         # A visitor without a session sees exactly what every other visitor sees.
         return cache.fragment(key + ("page",), page)
