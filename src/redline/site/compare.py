@@ -45,7 +45,7 @@ def _diff(slug: str, spec: str, view: str):
         return redirect(diff_url(slug, new.number, old.number, view), 301)
     if spec != f"{old.number}..{new.number}":
         return redirect(diff_url(slug, old.number, new.number, view), 301)
-    key = ("diff", current_app.config["DATABASE"], slug, old.sha256, new.sha256, view)
+    key = ("diff", current_app.config["DATABASE"], request.full_path, old.sha256, new.sha256, view)
 
     def page():
         return render_template("diff.html", **_context(pol, old, new, view))

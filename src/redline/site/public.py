@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 
 from redline.policies import clock, store
 from redline.policies.errors import NotFound
@@ -71,7 +71,7 @@ def render_policy_page(pol: store.Policy, shown: int, st: store.State, permalink
                                upcoming_number=st.upcoming)
     if not session:
         # A visitor without a session sees exactly what every other visitor sees.
-        return cache.fragment(key + ("page",), page)
+        return cache.fragment(key + ("page", request.full_path), page)
     return page()
 
 
