@@ -51,6 +51,7 @@ def publish_sample(db, slug="privacy", title="Sample Privacy Policy", mode="requ
 @pytest.fixture
 def app(tmp_path):
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "redline.db"),
+                      "MAIL_DIR": str(tmp_path / "mail"),
                       "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": True})
     yield app
 

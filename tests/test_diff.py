@@ -202,6 +202,15 @@ def test_too_large_input_is_refused_with_a_note(monkeypatch):
     clear_caches()
 
 
+def test_too_many_blocks_are_refused_with_a_note(monkeypatch):
+    from redline.policies import diff
+    monkeypatch.setattr(diff, "MAX_BLOCKS", 5)
+    clear_caches()
+    r = compare(OLD, NEW)
+    assert r.blocks == () and not r.identical and "too many paragraphs" in r.notes[0]
+    clear_caches()
+
+
 def test_cache():
     clear_caches()
     a = compare(OLD, NEW)

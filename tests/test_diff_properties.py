@@ -1,6 +1,7 @@
 """Properties of the redline over generated Markdown and random edits."""
 import os
 import re
+from html.parser import HTMLParser
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -96,6 +97,43 @@ def edited(draw):
 
 
 WORDCHAR = re.compile(r"\w")
+VOID = {"br", "hr", "img"}
+BLOCK = {"p", "div", "ul", "ol", "li", "table", "tr", "td", "th", "pre", "section", "blockquote",
+         "h1", "h2", "h3", "h4", "h5", "h6"}
+INLINE = {"p", "span", "ins", "del", "a", "strong", "em", "s", "code", "sup", "h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+class _Nesting(HTMLParser):
+    """Tags balanced; <li> only in lists, <tr> only in tables, no block inside inline."""
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.errors = [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in VOID:
+            return
+        parent = self.stack[-1] if self.stack else None
+        if tag in BLOCK and parent in INLINE:
+            self.errors.append(f"<{tag}> in <{parent}>")
+        if tag == "li" and parent not in ("ul", "ol"):
+            self.errors.append(f"<li> in <{parent}>")
+        if tag == "tr" and parent not in ("thead", "tbody", "table"):
+            self.errors.append(f"<tr> in <{parent}>")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(f"unbalanced </{tag}>")
+
+
+def assert_well_nested(html):
+    checker = _Nesting()
+    checker.feed(html)
+    checker.close()
+    assert not checker.errors and not checker.stack, (checker.errors, checker.stack)
 
 
 def sides(segments):
@@ -130,6 +168,7 @@ def test_segments_rebuild_both_versions_and_never_split_words(pair):
         html = render_html(result, view)
         found = re.findall(r'\sid="([^"]+)"', html)
         assert len(found) == len(set(found))
+        assert_well_nested(html)
     assert [c.id for c in result.changes] == [f"c{k + 1}" for k in range(len(result.changes))]
     assert (result.stats.words_added == 0 and result.stats.words_removed == 0) or result.changes
 

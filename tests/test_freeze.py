@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def test_freeze_writes_every_public_page_at_the_apps_urls(app, fixed, tmp_path):
                  "privacy/history/index.html", "privacy/upcoming/index.html",
                  *[f"privacy/v/{n}/index.html" for n in (1, 2, 3, 4)],
                  "cookies/index.html", "cookies/v/1/index.html", "drafting/history/index.html",
-                 "api/policies.json", "api/policies/privacy.json", "api/policies/privacy/v/4.json"]:
+                 "api/policies.json", "api/policies/privacy.json", "api/policies/privacy/v/4.json",
+                 "feed.atom", "privacy/feed.atom", "drafting/feed.atom"]:
         assert (out / path).is_file(), path
     assert not (out / "cookies/upcoming").exists() and not (out / "drafting/index.html").exists()
     # Consecutive pairs and every version against v3 (in force at AT), in the three views.
@@ -67,8 +69,8 @@ def test_freeze_writes_every_public_page_at_the_apps_urls(app, fixed, tmp_path):
 def test_a_frozen_page_is_the_page_the_app_serves(app, fixed, tmp_path):
     out = fz.freeze(app, tmp_path / "site").out  # now: the same moment as the requests below
     client = app.test_client()
-    # The main content is the same; the header's app links and the footer differ by design,
-    # and the index and history where the app says "2 years ago" or "to today".
+    # The main content is the same; the header's app links, the subscription box and the
+    # footer differ by design, and the index and history where the app says "2 years ago".
     for url in ("/privacy/", "/privacy/v/2/", "/privacy/diff/1..4/split/", "/cookies/"):
         served = client.get(url).get_data(as_text=True)
         assert _main(read(out, fz.output_path(url))) == _main(served)
@@ -77,7 +79,8 @@ def test_a_frozen_page_is_the_page_the_app_serves(app, fixed, tmp_path):
 
 
 def _main(html: str) -> str:
-    return html[html.index("<main"):html.index("</main>")]
+    main = html[html.index("<main"):html.index("</main>")]
+    return re.sub(r'<section class="follow".*?</section>', "", main, flags=re.S)
 
 
 def test_the_pinned_time_decides_what_is_in_force(app, fixed, tmp_path):
@@ -107,7 +110,7 @@ def test_freezing_twice_gives_byte_identical_output(app, fixed, tmp_path):
 
 def test_every_internal_link_resolves(app, fixed, tmp_path):
     out = fz.freeze(app, tmp_path / "site", AT).out
-    assert broken_links(out) == []
+    assert broken_links(out, base_url=app.config["BASE_URL"]) == []  # feeds' links are absolute
     pages = list(out.rglob("*.html"))
     assert sum(len(parse_html(p).links) for p in pages) > 150
     # The checker itself finds a broken link, a missing anchor and a query string.
@@ -242,11 +245,14 @@ def test_the_demo_content_freezes_with_its_aliases(app, db, tmp_path):
     shutil.rmtree(out)
 
 
-def test_sign_in_links_point_at_the_app_or_are_left_out(app, fixed, tmp_path):
-    assert ">Sign in</a>" in app.test_client().get("/privacy/").get_data(as_text=True)
-    without = fz.freeze(app, tmp_path / "without", AT).out
-    assert "Sign in" not in read(without, "privacy/index.html")
+def test_sign_in_and_subscribe_point_at_the_app_or_are_left_out(app, fixed, tmp_path):
+    served = app.test_client().get("/privacy/").get_data(as_text=True)
+    assert ">Sign in</a>" in served and 'class="subscribe-form"' in served
+    without = read(fz.freeze(app, tmp_path / "without", AT).out, "privacy/index.html")
+    assert "Sign in" not in without and "<form" not in without and "Subscribe" not in without
+    assert 'Follow the <a href="/privacy/feed.atom"' in without
     app.config["APP_URL"] = "https://app.kestrel.example"
-    linked = fz.freeze(app, tmp_path / "linked", AT).out
-    assert '<a href="https://app.kestrel.example/account/login/?next=/privacy/">Sign in</a>' in \
-        read(linked, "privacy/index.html")
+    linked = read(fz.freeze(app, tmp_path / "linked", AT).out, "privacy/index.html")
+    assert '<a href="https://app.kestrel.example/account/login/?next=/privacy/">Sign in</a>' in linked
+    assert 'href="https://app.kestrel.example/subscribe/?scope=privacy">Subscribe by email</a>' in linked
+    assert "<form" not in linked

@@ -297,9 +297,11 @@ def test_the_gate_is_one_indexed_query(app, client, member):
         client.get(path)
         signed_in = queries()
         extra = [s for s in signed_in if s not in anonymous]
-        # One lookup of the session's user, one for the gate: nothing per policy.
-        assert len(signed_in) - len(anonymous) == 2, extra
+        # One lookup of the session's user, one for the gate, one for the header's notices
+        # (unread count and banner): nothing per policy.
+        assert len(signed_in) - len(anonymous) == 3, extra
         assert "FROM users" in extra[0] and "FROM policies p" in extra[1]
+        assert "FROM notices n" in extra[2]
     app.before_request_funcs[None].remove(count_statements)
     from redline.site.app import get_db
     with app.test_request_context():

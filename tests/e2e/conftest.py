@@ -55,7 +55,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path):
     app = create_app({"TESTING": True, "DATABASE": str(tmp_path / "redline.db"),
-                      "SECRET_KEY": "e2e-secret"})
+                      "MAIL_DIR": str(tmp_path / "mail"), "SECRET_KEY": "e2e-secret"})
     server = LiveServer(app)
     db = server.db()
     publish_sample(db)

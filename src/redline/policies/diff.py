@@ -26,6 +26,7 @@ __all__ = [
 
 # Limits: past them the comparison is simplified and says so in `notes`.
 MAX_TOTAL_CHARS = 10_000_000  # both versions together: larger inputs are not compared
+MAX_BLOCKS = 200_000  # blocks in both versions together: more are not compared
 TIME_BUDGET = 1.5  # seconds of diff-match-patch work per comparison
 MAX_PAIR_TOKENS = 20_000  # tokens in one block pair (both sides)
 MAX_TOTAL_TOKENS = 400_000  # tokens word-diffed in one comparison
@@ -260,6 +261,11 @@ def _compare(old: str, new: str) -> DiffResult:
                 f"{MAX_TOTAL_CHARS // 1_000_000} MB). Nothing is shown; compare the Markdown source instead.")
         return DiffResult((), (), DiffStats(), (note,))
     A, B = load(old), load(new)
+    if len(A) + len(B) > MAX_BLOCKS:
+        note = (f"This comparison was simplified: the versions have too many paragraphs to compare "
+                f"({len(A) + len(B)} together; the limit is {MAX_BLOCKS}). Nothing is shown; "
+                f"compare the Markdown source instead.")
+        return DiffResult((), (), DiffStats(), (note,))
     budget = Budget(TIME_BUDGET)  # parsing is linear and bounded by MAX_TOTAL_CHARS; this bounds the rest
     budget.tokens_left = MAX_TOTAL_TOKENS
     rows, moves, _ = build_rows(A, B, budget)

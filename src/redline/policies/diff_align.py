@@ -101,6 +101,22 @@ def similarity(a, b) -> float:
     return 2 * len(wa & wb) / (la + lb)
 
 
+def keys_to_chars(ka, kb) -> tuple[str, str]:
+    """One character per distinct key (planes 1-16: up to 1,048,576 distinct keys), so
+    diff-match-patch can align two sequences of blocks or lines."""
+    codes: dict = {}
+    out = []
+    for keys in (ka, kb):
+        chars = []
+        for k in keys:
+            c = codes.get(k)
+            if c is None:
+                c = codes[k] = chr(0x10000 + len(codes))
+            chars.append(c)
+        out.append("".join(chars))
+    return out[0], out[1]
+
+
 def _sim_table(xs, ys):
     """similarity() over two block lists, by position, with the word sets fetched once."""
     kx = [b.kind for b in xs]
@@ -123,9 +139,7 @@ def align_blocks(A: Doc, B: Doc, budget: Budget):
     """Opcodes ('equal'|'change', i1, i2, j1, j2) over the two block lists."""
     ka = [b.key for b in A.blocks]
     kb = [b.key for b in B.blocks]
-    codes: dict[str, str] = {}
-    sa = "".join([codes.setdefault(k, chr(0xF0000 + len(codes)) if len(codes) < 65534 else chr(0x100000 + len(codes) - 65534)) for k in ka])
-    sb = "".join([codes.setdefault(k, chr(0xF0000 + len(codes)) if len(codes) < 65534 else chr(0x100000 + len(codes) - 65534)) for k in kb])
+    sa, sb = keys_to_chars(ka, kb)
     if sa == sb:
         return [("equal", 0, len(sa), 0, len(sb))] if sa else []
     if estimate_cost(sa, sb) > BLOCK_COST_LIMIT:

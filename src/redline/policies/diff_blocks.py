@@ -226,7 +226,12 @@ def children_of(tok, lazy: bool, env: dict | None = None):
     document's env: link reference definitions and footnote labels)."""
     if lazy and not tok.meta.get("rl"):
         children: list = []
-        _md.inline.parse(tok.content, _md, env if env is not None else {}, children)
+        env = env if env is not None else {}
+        _md.inline.parse(tok.content, _md, env, children)
+        notes = env.get("footnotes", {}).get("list", {})
+        for c in children:
+            if c.type == "footnote_ref" and "label" not in c.meta and c.meta.get("id") in notes:
+                c.meta["inline"] = notes[c.meta["id"]].get("content", "")
         tok.children = _join_text(children)
         tok.meta["rl"] = True
     return tok.children or []

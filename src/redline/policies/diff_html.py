@@ -1,10 +1,32 @@
 """HTML for redlines: the inline view, the split (two-column) view, the source view.
 
 Every piece of text is rendered by markdown-it (raw HTML off) or html.escape.
-Changes are <ins>/<del> with screen-reader start/end text, whole blocks carry
-block-ins / block-del / block-moved classes, and changes invisible once rendered get
-a visible <span class="marker">.  Anchors: each change `cN`, each move `mN-from`
-(origin) and `mN-to` (destination); headings keep render.py's ids.
+
+Inline view (render_html(result)): <div class="redline redline-inline">, then the notes
+(<div class="diff-notes" role="note"><p class="diff-note">...), then the document with
+its own elements: <hN id="(render.py's slug)">, <p>, <ul>/<ol start=N> with
+<li value=N>, <blockquote>, <table><thead>/<tbody><tr><th|td>, <pre><code>.
+* Word changes: <del>/<ins>, each wrapped around screen-reader text
+  <span class="sr-only">[start of deletion] </span> ... <span class="sr-only"> [end of
+  deletion]</span> (insertion likewise).  Formatting is kept inside and around them.
+* Whole blocks: class block-ins / block-del on the block element (and on an <li> that
+  only exists in one version), content wrapped in <ins>/<del> too.  A replaced block
+  is a block-del element followed by a block-ins one.  Paragraphs of tight lists are
+  <span class="tight ..."> when they need a class or an id.
+* Markers for changes that do not show once rendered:
+  <span class="markers"><span class="marker">link changed: a → b</span></span>
+  ("heading level 2 → 3", "list changed from bulleted to numbered", ...).
+* Moves: the destination is <div class="block-moved [section-moved]" id="cN"> starting
+  with <p class="move-label" id="mK-to">... <a href="#mK-from">; the origin is
+  <p class="moved-stub" id="cN"><span class="marker" id="mK-from">...<a href="#mK-to">.
+  Table rows use <tr class="block-moved"> / <tr class="moved-stub"> instead.
+* Anchors: each change's element has id="cN" data-change="(kind)", in document order
+  (on the first <ins>/<del>/marker of a heading, whose id is its slug).  Deleted
+  headings get id="deleted-(slug)".  No id is used twice.
+Split view (view="split"): <table class="split"> with one <tr class="row-(op)"
+[id="cN" data-change]> per block: <td class="old"> (only <del>) and <td class="new">
+(only <ins>), each block wrapped in its own containers; an absent side is
+<td class="... empty">.  Source view: see render_source_html.
 """
 from __future__ import annotations
 
@@ -298,16 +320,26 @@ class _Renderer:
     def inline(self) -> str:
         out: list[str] = []
         stack: list = []
+        paths = self.B.paths if self.B is not None else ()
         for blk in self.res.blocks:
-            if blk.op == "equal" and not blk.in_moved_section and not stack and not self.B.paths[blk.new_index]:
-                b = blk._new  # fast path: an unchanged top-level block
+            if blk.op == "equal" and not blk.in_moved_section:  # fast path: unchanged
+                b = blk._new
                 if b.kind == "paragraph":
-                    out.append(f"<p>{b.inner_html()}</p>\n")
-                    continue
-                if b.kind == "heading":
-                    out.append(f'<h{b.level} id="{self.new_ids[blk.new_index]}">{b.inner_html()}</h{b.level}>\n')
-                    continue
-            for path, html, op in self._parts(blk):
+                    html = b.inner_html() + "\n" if b.hidden else f"<p>{b.inner_html()}</p>\n"
+                elif b.kind == "heading":
+                    html = f'<h{b.level} id="{self.new_ids[blk.new_index]}">{b.inner_html()}</h{b.level}>\n'
+                else:
+                    html = None
+                if html is not None:
+                    if not stack and not paths[blk.new_index]:
+                        out.append(html)
+                        continue
+                    parts = ((self._path(blk, "new"), html, "equal"),)
+                else:
+                    parts = self._parts(blk)
+            else:
+                parts = self._parts(blk)
+            for path, html, op in parts:
                 if blk.in_moved_section:
                     path = (("s", blk.in_moved_section),) + path
                 k = 0
@@ -329,7 +361,8 @@ class _Renderer:
         old = lambda html: self._wrap_own(self._path(blk, "old", mapped=False), html)  # noqa: E731
         new = lambda html: self._wrap_own(self._path(blk, "new"), html)  # noqa: E731
         if op == "equal":
-            return old(self._block(blk, "old", None, hid=False)), new(self._block(blk, "new", None))
+            # the same content: rendered once (from the new version), in each side's containers
+            return old(self._block(blk, "new", None, hid=False)), new(self._block(blk, "new", None))
         if op == "changed":
             return (old(self._block(blk, "old", "diff", segside="old", hid=False)),
                     new(self._block(blk, "new", "diff", segside="new")))

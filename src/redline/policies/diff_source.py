@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .diff_align import Budget, monotone_pairs
+from .diff_align import Budget, keys_to_chars, monotone_pairs
 from .diff_words import Segment, atomize, diff_atoms, estimate_cost, gc_paused, segments_from
 from .render import normalize
 
@@ -58,10 +58,8 @@ def _source_diff(old: str, new: str) -> SourceDiff:
     la, lb = old.split("\n"), new.split("\n")
     if len(la) + len(lb) > MAX_SOURCE_LINES:
         return SourceDiff((), 0, 0, ("This comparison was simplified: the sources are too long to compare line by line.",))
-    codes: dict[str, str] = {}
-    sa = "".join([codes.setdefault(s, chr(0xF0000 + len(codes)) if len(codes) < 65534 else chr(0x100000 + len(codes) - 65534)) for s in la])
-    sb = "".join([codes.setdefault(s, chr(0xF0000 + len(codes)) if len(codes) < 65534 else chr(0x100000 + len(codes) - 65534)) for s in lb])
-    if len(codes) > 65534 * 2 or estimate_cost(sa, sb) > 4_000_000:
+    sa, sb = keys_to_chars(la, lb)
+    if estimate_cost(sa, sb) > 4_000_000:
         budget.note("This comparison was simplified: too many lines changed to line them up; "
                     "the changed part is shown as removed and added.")
         diffs = [(-1, sa), (1, sb)]

@@ -30,10 +30,13 @@ _WS_ODD = re.compile(r"\s\s|[^\S ]")  # whitespace other than single spaces
 _JOINERS = "\u200c\u200d\ufe0e\ufe0f"
 
 _md = make_parser()
-_md.add_render_rule(
-    "footnote_ref",
-    lambda self, tokens, idx, options, env: _fn_html(tokens[idx].meta.get("label", "")),
-)
+_md.add_render_rule("footnote_ref", lambda self, tokens, idx, options, env: _fn_html(_fn_label(tokens[idx])))
+
+
+def _fn_label(tok) -> str:
+    """A footnote reference by its label ([^note]); an inline footnote (^[...]) by its
+    text (see diff_blocks.children_of), so that a change to it shows."""
+    return str(tok.meta.get("label") or tok.meta.get("inline") or tok.meta.get("id", 0) + 1)
 
 # Screen-reader text around every <ins>/<del>.
 SR = {
@@ -135,7 +138,7 @@ def pieces_of(children) -> list[tuple]:
             alt = "".join(c.content for c in tok.children or () if c.type == "text") or "\ufffc"
             out.append((alt, fmt, "img", tok))
         elif t == "footnote_ref":
-            label = tok.meta.get("label", "")
+            label = _fn_label(tok)
             out.append((f"[^{label}]", fmt, "fn", label))
         elif tok.content:  # anything else: its text, escaped when rendered
             out.append((tok.content, fmt, None, None))
@@ -356,12 +359,57 @@ def estimate_cost(ka, kb) -> int:
     return d * d
 
 
+def _diff_skipping_spaces(ca: list[str], cb: list[str], dmp: DMP):
+    """diff_main over the words and marks only (about half the tokens of prose, so a
+    quarter of the bisection work), then the single spaces between them put back:
+    equal where both versions have one, deleted / inserted where only one does.  The
+    result is in the full token space, ready for diff_cleanupSemantic."""
+    ia = [i for i, c in enumerate(ca) if c != " "]
+    ib = [j for j, c in enumerate(cb) if c != " "]
+    core = dmp.run("".join([ca[i] for i in ia]), "".join([cb[j] for j in ib]))
+    out: list = []
+    pa = pb = xa = xb = 0  # next atom on each side; next core token on each side
+
+    def gap(i: int, j: int) -> None:  # the spaces before atoms i and j
+        sa, sb = "".join(ca[pa:i]), "".join(cb[pb:j])
+        if sa == sb:
+            if sa:
+                out.append((0, sa))
+        else:
+            if sa:
+                out.append((-1, sa))
+            if sb:
+                out.append((1, sb))
+
+    for op, chunk in core:
+        for _ in range(len(chunk)):
+            if op == 0:
+                i, j = ia[xa], ib[xb]
+                gap(i, j)
+                out.append((0, ca[i]))
+                pa, pb, xa, xb = i + 1, j + 1, xa + 1, xb + 1
+            elif op < 0:
+                i = ia[xa]
+                out.append((-1, "".join(ca[pa:i + 1])))
+                pa, xa = i + 1, xa + 1
+            else:
+                j = ib[xb]
+                out.append((1, "".join(cb[pb:j + 1])))
+                pb, xb = j + 1, xb + 1
+    gap(len(ca), len(cb))
+    dmp.diff_cleanupMerge(out)
+    return out
+
+
 def diff_atoms(a_atoms, b_atoms, dmp: DMP):
     """Diff two atom lists; return [(op, a_atoms, b_atoms)] with op in equal/delete/insert."""
     cm = CharMap()
-    sa = "".join([cm(k, t) for k, t, _ in a_atoms])
-    sb = "".join([cm(k, t) for k, t, _ in b_atoms])
-    diffs = dmp.run(sa, sb)
+    ca = [cm(k, t) for k, t, _ in a_atoms]
+    cb = [cm(k, t) for k, t, _ in b_atoms]
+    if " " in ca and " " in cb:
+        diffs = _diff_skipping_spaces(ca, cb, dmp)
+    else:
+        diffs = dmp.run("".join(ca), "".join(cb))
     dmp.diff_cleanupSemantic(diffs)
     out = []
     i = j = 0

@@ -128,6 +128,111 @@ def _editor(db: Database) -> None:
     _immutable(db, "audit", "audit records")
 
 
+@migrations(name="0004_notifications")
+def _notifications(db: Database) -> None:
+    # One job per published version, recorded in the publish transaction; the fan-out
+    # walks recipients in id order and keeps its place in (phase, cursor), so it resumes.
+    db.execute("""
+        CREATE TABLE notify_jobs (
+            id INTEGER PRIMARY KEY,
+            policy TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            material INTEGER NOT NULL CHECK (material IN (0, 1)),
+            created_at TEXT NOT NULL,
+            phase TEXT NOT NULL CHECK (phase IN ('users', 'subscribers', 'webhooks', 'done')),
+            cursor INTEGER NOT NULL DEFAULT 0,
+            created INTEGER NOT NULL DEFAULT 0,
+            finished_at TEXT,
+            UNIQUE (policy, version),
+            FOREIGN KEY (policy, version) REFERENCES versions(policy, number)
+        )""")
+    # The outbox: one row per (policy, version, channel, recipient), whatever runs twice.
+    # recipient is the lower-cased address for email, 'endpoint:<id>' for webhooks.
+    db.execute("""
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY,
+            policy TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            channel TEXT NOT NULL CHECK (channel IN ('email', 'webhook', 'confirm')),
+            recipient TEXT NOT NULL,
+            job_id INTEGER REFERENCES notify_jobs(id),
+            user_id INTEGER REFERENCES users(id),
+            subscriber_id INTEGER REFERENCES subscribers(id),
+            endpoint_id INTEGER REFERENCES webhook_endpoints(id),
+            base_version INTEGER,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN
+                ('pending', 'sent', 'bounced', 'failed', 'suppressed', 'cancelled')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            next_attempt_at TEXT NOT NULL,
+            lease_owner TEXT,
+            lease_until TEXT,
+            sent_at TEXT,
+            last_error TEXT NOT NULL DEFAULT '',
+            UNIQUE (policy, version, channel, recipient)
+        )""")
+    db.execute("CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE status = 'pending'")
+    db.execute("CREATE INDEX deliveries_endpoint ON deliveries(endpoint_id) WHERE endpoint_id IS NOT NULL")
+    # Every attempt, append-only: the evidence of who was told, when, and what the server said.
+    db.execute("""
+        CREATE TABLE delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+            at TEXT NOT NULL,
+            worker TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN
+                ('sent', 'retry', 'bounced', 'failed', 'suppressed', 'cancelled')),
+            code INTEGER,
+            detail TEXT NOT NULL DEFAULT '',
+            duration_ms INTEGER
+        )""")
+    db.execute("CREATE INDEX delivery_attempts_delivery ON delivery_attempts(delivery_id)")
+    _immutable(db, "delivery_attempts", "delivery attempts")
+    db.execute("""
+        CREATE TABLE notices (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            policy TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            base_version INTEGER,
+            created_at TEXT NOT NULL,
+            read_at TEXT,
+            UNIQUE (user_id, policy, version),
+            FOREIGN KEY (policy, version) REFERENCES versions(policy, number)
+        )""")
+    db.execute("""
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL COLLATE NOCASE CHECK (length(email) BETWEEN 3 AND 254),
+            scope TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            requests INTEGER NOT NULL DEFAULT 0,
+            requested_at TEXT,
+            confirmed_at TEXT,
+            confirmed_ip TEXT NOT NULL DEFAULT '',
+            unsubscribed_at TEXT,
+            UNIQUE (email, scope)
+        )""")
+    db.execute("""
+        CREATE TABLE suppressions (
+            address TEXT PRIMARY KEY COLLATE NOCASE,
+            reason TEXT NOT NULL,
+            delivery_id INTEGER,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE webhook_endpoints (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL CHECK (url LIKE 'http://%' OR url LIKE 'https://%'),
+            secret TEXT NOT NULL CHECK (length(secret) >= 16),
+            description TEXT NOT NULL DEFAULT '',
+            material_only INTEGER NOT NULL DEFAULT 0 CHECK (material_only IN (0, 1)),
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL DEFAULT ''
+        )""")
+
+
 def migrate(db: Database) -> None:
     """Apply every pending migration."""
     migrations.apply(db)

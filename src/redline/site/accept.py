@@ -23,7 +23,8 @@ EXEMPT = frozenset({"static", "account.logout", "account.agreements", "account.r
 
 
 def _exempt(endpoint: str | None) -> bool:
-    if endpoint is None or endpoint in EXEMPT or endpoint.startswith("accept."):
+    # follow.*: feeds and (un)subscribing work for anyone; notices.*: reading why the gate is there.
+    if endpoint is None or endpoint in EXEMPT or endpoint.startswith(("accept.", "follow.", "notices.")):
         return True
     # Policy pages: a policy's text, history, versions and redlines.
     return endpoint.startswith(("public.", "compare.")) and "slug" in (request.view_args or {})

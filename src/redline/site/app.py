@@ -58,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)
     from .cli import register_commands
     register_commands(app)
+    from . import notifying
+    notifying.register(app)
     return app
 
 

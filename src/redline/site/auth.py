@@ -144,8 +144,10 @@ def init_app(app) -> None:
     limiter = Limiter(key_func=get_remote_address, app=app,
                       storage_uri=app.config["RATELIMIT_STORAGE_URI"])
     app.extensions["redline_limiter"] = limiter
-    # Only sign-in is limited: every other request skips the limiter's bookkeeping early.
-    limiter.request_filter(lambda: request.endpoint != "account.login")
+    # Only the views listed are limited (sign-in here; others add theirs): every other request
+    # skips the limiter's bookkeeping early.
+    app.extensions["redline_limited"] = {"account.login"}
+    limiter.request_filter(lambda: request.endpoint not in current_app.extensions["redline_limited"])
     throttle_login(app, limiter)
     app.register_error_handler(RateLimitExceeded, _too_many)
     app.register_error_handler(CSRFError, _form_expired)

@@ -8,8 +8,10 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from redline.notifications.fanout import record_publish
 from redline.policies import db as dbmod
 from redline.policies import clock, importer, schema
+from redline.policies.db import write
 from redline.policies.errors import RedlineError
 
 from . import settings
@@ -40,7 +42,12 @@ def import_command(folder, if_empty):
         click.echo("The database already has policies; nothing imported.")
         return
     try:
-        result = importer.import_dir(db, folder)
+        # One transaction: the new versions and the notices they owe commit together, the
+        # same as publishing in the editor. Sending happens later, in `redline notify`.
+        with write(db):
+            result = importer.import_dir(db, folder)
+            for version in result.published:
+                record_publish(db, version)
     except RedlineError as exc:
         raise click.ClickException(f"{exc}\nNothing was imported.") from exc
     for slug in result.policies_created:
@@ -49,6 +56,8 @@ def import_command(folder, if_empty):
         click.echo(f"published: {v.policy} v{v.number} ({'material' if v.material else 'minor'}, "
                    f"effective {v.effective_at:%Y-%m-%d})")
     click.echo(f"{len(result.published)} new versions, {result.unchanged} unchanged.")
+    if any(v.material for v in result.published):
+        click.echo("Notices of the material versions are queued: `redline notify` sends them.")
 
 
 @click.command("freeze")
@@ -120,8 +129,9 @@ def serve_command(host, port, production, workers):
 
 def register_commands(app) -> None:
     from .ledger_cli import ledger_group
+    from .notify_cli import COMMANDS as NOTIFY_COMMANDS
     for command in (init_db_command, import_command, settings_command, serve_command,
-                    freeze_command, backup_command, ledger_group):
+                    freeze_command, backup_command, ledger_group, *NOTIFY_COMMANDS):
         app.cli.add_command(command)
 
 

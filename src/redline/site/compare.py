@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from redline.policies import diff as redline, store
 
 from . import cache
+from .changes import demote
 from .app import get_db
 from .public import policy_or_404, version_or_404
 
@@ -66,7 +67,8 @@ def _context(pol: store.Policy, old: store.Version, new: store.Version, view: st
     if view == "source":
         ctx["body"] = redline.render_source_html(redline.source_diff(old.body, new.body))
     else:
-        ctx["body"] = redline.render_html(result, view=view)
+        # Under the page's own h1, the policy's headings move down one level.
+        ctx["body"] = demote(redline.render_html(result, view=view), 1)
     return ctx
 
 

@@ -35,6 +35,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_USER", "", "SMTP user name, if the relay needs one."),
     Setting("SMTP_PASSWORD", "", "SMTP password, if the relay needs one."),
     Setting("MAIL_FROM", "Kestrel Notes <policies@kestrel.example>", "From address of every email."),
+    Setting("MAIL_DIR", "", "Folder the 'file' mailer writes .eml files to; defaults to instance/mail."),
+    Setting("SMTP_TIMEOUT", 30, "Seconds to wait for the SMTP relay before trying again later."),
+    Setting("NOTIFY_FANOUT_BATCH", 1000, "Recipients written per transaction when a published version fans out."),
+    Setting("NOTIFY_SEND_BATCH", 100, "Deliveries a worker claims at a time (one SMTP connection serves them all)."),
+    Setting("NOTIFY_LEASE_SECONDS", 300, "How long a claimed delivery is reserved for its worker; a crashed worker's claims are taken over after this."),
+    Setting("NOTIFY_MAX_ATTEMPTS", 40, "Attempts before a delivery is marked failed."),
+    Setting("NOTIFY_MAX_AGE_HOURS", 72, "Hours after which a delivery that still fails is marked failed instead of retried."),
+    Setting("NOTIFY_RETRY_BASE_SECONDS", 60, "First retry delay; each retry doubles it (with full jitter) up to the cap."),
+    Setting("NOTIFY_RETRY_CAP_SECONDS", 3600, "Longest delay between two retries."),
+    Setting("NOTIFY_POLL_SECONDS", 10, "How often `redline notify --loop` looks for new work."),
+    Setting("WEBHOOK_TIMEOUT", 10, "Seconds to wait for a webhook endpoint to answer."),
+    Setting("CONFIRM_TOKEN_DAYS", 7, "Days a subscription confirmation link stays valid."),
+    Setting("SUBSCRIBE_LIMIT", "20 per hour", "Subscription requests allowed per IP address (each address also gets at most 5 confirmation emails)."),
+    Setting("UNSUBSCRIBE_TOKEN_DAYS", 365, "Days an unsubscribe link stays valid (every email carries a fresh one)."),
 )
 
 
@@ -57,6 +71,8 @@ def load(config: dict, instance_path: str, environ=os.environ) -> None:
             config[s.name] = _coerce(s.default, raw)
     if not config["DATABASE"]:
         config["DATABASE"] = str(Path(instance_path) / "redline.db")
+    if not config["MAIL_DIR"]:
+        config["MAIL_DIR"] = str(Path(instance_path) / "mail")
 
 
 def describe() -> str:
