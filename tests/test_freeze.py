@@ -251,6 +251,7 @@ def test_sign_in_and_subscribe_point_at_the_app_or_are_left_out(app, fixed, tmp_
     without = read(fz.freeze(app, tmp_path / "without", AT).out, "privacy/index.html")
     assert "Sign in" not in without and "<form" not in without and "Subscribe" not in without
     assert 'Follow the <a href="/privacy/feed.atom"' in without
+    assert ">Know when the Sample Privacy Policy changes</h2>" in without
     app.config["APP_URL"] = "https://app.kestrel.example"
     linked = read(fz.freeze(app, tmp_path / "linked", AT).out, "privacy/index.html")
     assert '<a href="https://app.kestrel.example/account/login/?next=/privacy/">Sign in</a>' in linked

@@ -78,6 +78,9 @@ def test_the_built_site_is_complete_and_its_links_resolve(netlify_site):
             assert response.url == f"{host.url}/{slug}/"
     with urllib.request.urlopen(host.url + "/api/policies.json") as response:
         assert response.headers["Content-Type"].startswith("application/json")
+    with urllib.request.urlopen(host.url + "/privacy-policy/feed.atom") as response:
+        assert response.headers["Content-Type"].startswith("application/atom+xml")
+        assert f"<id>{host.url}/privacy-policy/feed.atom</id>".encode() in response.read()
     css = next((site / "static").glob("site.*.css")).name
     with urllib.request.urlopen(f"{host.url}/static/{css}") as response:
         assert "immutable" in response.headers["Cache-Control"]
