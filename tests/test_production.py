@@ -82,11 +82,14 @@ def test_serve_production_refuses_to_start_with_the_development_key(tmp_path):
 
 
 @contextlib.contextmanager
-def _serving(tmp_path, port):
+def _serving(tmp_path, port, production=True):
     env = _env(tmp_path, REDLINE_ENV="production", REDLINE_SECRET_KEY=secrets.token_hex(32))
+    if not production:
+        env = _env(tmp_path)
     subprocess.run([str(REDLINE), "import", str(ROOT / "policies")], env=env, check=True,
                    capture_output=True)
-    proc = subprocess.Popen([str(REDLINE), "serve", "--production", "--port", str(port)],
+    flags = ["--production"] if production else []
+    proc = subprocess.Popen([str(REDLINE), "serve", *flags, "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.time() + 30
@@ -128,6 +131,16 @@ def test_serve_production_runs_gunicorn_and_serves_the_site(tmp_path):
     assert proc.returncode is not None
     log = proc.stdout.read()
     assert "Booting worker" in log and "GET /privacy-policy/" in log
+
+
+def test_serve_in_development_serves_the_site(tmp_path):
+    """What `make demo` runs: the development server must really serve (not return at once)."""
+    port = _free_port()
+    with _serving(tmp_path, port, production=False) as proc:
+        status, headers, body = _get(f"http://127.0.0.1:{port}/privacy-policy/")
+        assert status == 200 and b"Privacy Policy" in body
+        assert headers["Server"].startswith("Werkzeug")
+        assert proc.poll() is None
 
 
 def test_netlify_serves_the_apps_headers():

@@ -114,7 +114,7 @@ def settings_command():
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 5000)), show_default="5000 or $PORT")
 @click.option("--production", is_flag=True, help="Serve with gunicorn instead of the development server.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn workers (with --production).")
 @with_appcontext
@@ -124,7 +124,10 @@ def serve_command(host, port, production, workers):
         os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                                    "--workers", str(workers), "--access-logfile", "-",
                                    "redline.site.wsgi:app"])
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    from werkzeug.serving import run_simple
+    # Flask ignores app.run() inside its own CLI, so serve the app with werkzeug directly.
+    click.echo(f"Serving {current_app.config['SITE_NAME']} policies on http://{host}:{port}/")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def register_commands(app) -> None:
