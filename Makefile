@@ -14,9 +14,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+DEMO_EDITOR := editor@kestrel.example
+DEMO_PASSWORD := quiet harbour lantern 42
+
 demo: $(STAMP)
 	$(BIN)/redline init-db
 	$(BIN)/redline import policies --if-empty
+	@$(BIN)/redline user list | grep -q " $(DEMO_EDITOR)$$" || \
+	  printf '%s\n' "$(DEMO_PASSWORD)" | $(BIN)/redline user add $(DEMO_EDITOR) --role admin --name "Demo Editor" --password-file -
+	$(BIN)/redline notify --once --quiet
+	@echo "Demo admin and editor: $(DEMO_EDITOR) / $(DEMO_PASSWORD) (local demo only)"
 	PORT=$(PORT) $(BIN)/redline serve --port $(PORT)
 
 # Debian's chromium: Playwright cannot download its own browser here.

@@ -1,11 +1,13 @@
 """Atom feeds (feedgen): every published version, material or minor, with a link to its redline."""
 from __future__ import annotations
 
+import datetime as dt
+
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from sqlite_utils import Database
 
-from redline.policies import store
+from redline.policies import clock, store
 from redline.policies.store import Policy, Version
 
 from .config import NotifyConfig
@@ -46,7 +48,7 @@ def _entry(fg: FeedGenerator, cfg: NotifyConfig, policy: Policy, v: Version) -> 
 
 
 def _feed(cfg: NotifyConfig, self_url: str, alternate: str, title: str, subtitle: str,
-          entries: list[tuple[Policy, Version]]) -> bytes:
+          entries: list[tuple[Policy, Version]], now: dt.datetime | None) -> bytes:
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(title)
@@ -56,26 +58,28 @@ def _feed(cfg: NotifyConfig, self_url: str, alternate: str, title: str, subtitle
     fg.link(href=alternate, rel="alternate", type="text/html")
     fg.language("en")
     fg.generator("Redline")
-    if entries:
-        fg.updated(max(v.published_at for _, v in entries))
+    # An empty feed is up to date as of the page's own "now" (feedgen would take the clock's,
+    # so a frozen archive would differ from one freeze to the next).
+    fg.updated(max(v.published_at for _, v in entries) if entries else now or clock.utcnow())
     for policy, v in entries:
         _entry(fg, cfg, policy, v)
     return fg.atom_str(pretty=True)
 
 
-def all_policies(db: Database, cfg: NotifyConfig) -> bytes:
+def all_policies(db: Database, cfg: NotifyConfig, now: dt.datetime | None = None) -> bytes:
     """/feed.atom: the latest versions of every policy, newest first."""
     policies = {p.slug: p for p in store.list_policies(db)}
     entries = [(policies[v.policy], v) for slug in policies for v in store.versions(db, slug)]
     entries.sort(key=lambda e: (e[1].published_at, e[1].policy, e[1].number), reverse=True)
     return _feed(cfg, f"{cfg.url}/feed.atom", cfg.url + "/", f"{cfg.site_name} policy changes",
                  f"Every new version of the {cfg.site_name} policies, material or minor.",
-                 entries[:MAX_ENTRIES])
+                 entries[:MAX_ENTRIES], now)
 
 
-def one_policy(db: Database, cfg: NotifyConfig, slug: str) -> bytes:
+def one_policy(db: Database, cfg: NotifyConfig, slug: str, now: dt.datetime | None = None) -> bytes:
     """/<slug>/feed.atom: every version of one policy, newest first. NotFound for no such policy."""
     policy = store.get_policy(db, slug)
     entries = [(policy, v) for v in reversed(store.versions(db, slug))][:MAX_ENTRIES]
-    return _feed(cfg, f"{cfg.url}/{slug}/feed.atom", f"{cfg.url}/{slug}/",
-                 f"{policy.title}: changes", f"Every new version of the {policy.title}.", entries)
+    page = f"{cfg.url}/{slug}/" if entries else f"{cfg.url}/{slug}/history/"  # no page before v1
+    return _feed(cfg, f"{cfg.url}/{slug}/feed.atom", page, f"{policy.title}: changes",
+                 f"Every new version of the {policy.title}.", entries, now)

@@ -124,10 +124,11 @@ def get_policy(db: Database, slug: str) -> Policy:
     return _policy(row)
 
 
-def versions(db: Database, slug: str) -> list[Version]:
-    """Every published version of a policy, oldest first."""
+def versions(db: Database, slug: str, after: int = 0, upto: int | None = None) -> list[Version]:
+    """Published versions of a policy, oldest first: every one, or those in (after, upto]."""
     return [_version(r) for r in db.query(
-        "SELECT * FROM versions WHERE policy = ? ORDER BY number", [slug])]
+        "SELECT * FROM versions WHERE policy = ? AND number > ? AND number <= ? ORDER BY number",
+        [slug, after, upto if upto is not None else 2**62])]
 
 
 def get_version(db: Database, slug: str, number: int) -> Version:

@@ -5,6 +5,7 @@ from flask import Blueprint, url_for
 
 from redline.policies import clock, store
 
+from . import context
 from .app import get_db
 from .public import policy_or_404, version_or_404
 
@@ -21,7 +22,7 @@ def version_summary(v: store.Version) -> dict:
 
 @bp.get("/policies.json")
 def policies():
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     out = []
     for p in store.list_policies(db):
         current = store.in_force(db, p.slug, now)
@@ -30,14 +31,15 @@ def policies():
                     "description": p.description,
                     "current_version": current.number if current else None,
                     "upcoming_version": upcoming.number if upcoming else None,
-                    "url": url_for("public.policy", slug=p.slug),
+                    # No page until a version is published.
+                    "url": url_for("public.policy", slug=p.slug) if current or upcoming else None,
                     "json": url_for("api.policy", slug=p.slug)})
     return {"policies": out}
 
 
 @bp.get("/policies/<slug>.json")
 def policy(slug):
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     p = policy_or_404(slug)
     current = store.in_force(db, slug, now)
     return {"slug": p.slug, "title": p.title, "acceptance": p.mode, "description": p.description,

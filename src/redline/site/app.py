@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from redline.policies import db as dbmod
 from redline.policies import schema
 
-from . import filters, settings
+from . import assets, context, filters, settings
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -47,6 +47,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.after_request(_security_headers)
     _register_errors(app)
     filters.register(app)
+    assets.init_app(app)
+    app.context_processor(context.template_context)
     from . import accept, account, api, auth, compare, editor, public
     app.register_blueprint(api.bp)
     app.register_blueprint(compare.bp)
@@ -101,8 +103,6 @@ def _close_db(_exc=None) -> None:
 def _security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "public, max-age=3600")
     return response
 
 

@@ -6,6 +6,8 @@ from collections import OrderedDict
 
 from markupsafe import Markup
 
+from . import context
+
 _lock = threading.Lock()
 _entries: OrderedDict = OrderedDict()
 MAX_ENTRIES = 512
@@ -13,6 +15,7 @@ MAX_ENTRIES = 512
 
 def fragment(key, build) -> Markup:
     """Return the cached HTML for `key`, building it once with `build()` on a miss."""
+    key = (context.render_mode(), key)  # a frozen page differs from the app's (footer, links)
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)

@@ -56,7 +56,7 @@ def _diff(slug: str, spec: str, view: str):
 
 
 def _context(pol: store.Policy, old: store.Version, new: store.Version, view: str) -> dict:
-    between = [v for v in store.versions(get_db(), pol.slug) if old.number < v.number <= new.number]
+    between = store.versions(get_db(), pol.slug, after=old.number, upto=new.number)
     ctx = {"policy": pol, "old": old, "new": new, "view": view, "between": between,
            "views": {v: diff_url(pol.slug, old.number, new.number, v) for v in VIEWS},
            "result": None, "body": ""}

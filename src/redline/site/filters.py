@@ -5,6 +5,8 @@ import datetime as dt
 
 from redline.policies import clock
 
+from . import context
+
 
 def long_date(moment: dt.datetime | str | None) -> str:
     """1 March 2027 (stored text is accepted too)."""
@@ -25,10 +27,10 @@ def iso(moment: dt.datetime | None) -> str:
 
 
 def ago(moment: dt.datetime | None, now: dt.datetime | None = None) -> str:
-    """'3 days ago', 'in 2 months', 'today'."""
-    if moment is None:
+    """'3 days ago', 'in 2 months', 'today'; empty in a frozen page, where it would go stale."""
+    if moment is None or context.frozen():
         return ""
-    now = now or clock.utcnow()
+    now = now or context.now()
     days = (now.date() - moment.date()).days
     future, days = days < 0, abs(days)
     if days == 0:

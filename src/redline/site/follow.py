@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 from redline.notifications import feeds, subscribers, tokens
 from redline.policies.errors import NotFound
 
+from . import context
 from .app import get_db
 from .notifying import notify_config
 from .public import _alias_target
@@ -33,13 +34,13 @@ def _feed(body: bytes) -> Response:
 
 @bp.get("/feed.atom")
 def feed():
-    return _feed(feeds.all_policies(get_db(), notify_config()))
+    return _feed(feeds.all_policies(get_db(), notify_config(), context.now()))
 
 
 @bp.get("/<slug>/feed.atom")
 def policy_feed(slug):
     try:
-        return _feed(feeds.one_policy(get_db(), notify_config(), slug))
+        return _feed(feeds.one_policy(get_db(), notify_config(), slug, context.now()))
     except NotFound:
         target = _alias_target(slug)
         if target:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from redline.policies import clock, store
 from redline.policies.errors import NotFound
 
-from . import cache
+from . import cache, context
 from .app import get_db
 
 bp = Blueprint("public", __name__)
@@ -42,7 +42,7 @@ def _alias_target(slug: str) -> str | None:
 
 @bp.get("/")
 def index():
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     rows = []
     for policy in store.list_policies(db):
         rows.append({"policy": policy, "current": store.in_force(db, policy.slug, now),
@@ -53,7 +53,7 @@ def index():
 def render_policy_page(pol: store.Policy, shown: int, st: store.State, permalink: bool,
                        material: bool):
     """The policy page around a cached document fragment (versions never change)."""
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     key = ("doc", current_app.config["DATABASE"], pol.slug, shown, st, permalink, material,
            now.date())
 
@@ -85,7 +85,7 @@ def policy(slug):
         if target:
             return redirect(url_for("public.policy", slug=target), 301)
         abort(404, description=f"There is no policy at “/{slug}/”.")
-    st = store.state(db, slug)
+    st = store.state(db, slug, context.now())
     if st.current is None and st.upcoming is None:
         abort(404, description="This policy has no published version yet.")
     return render_policy_page(pol, st.current or st.upcoming, st, permalink=False, material=True)
@@ -93,7 +93,7 @@ def policy(slug):
 
 @bp.get("/<slug>/history/")
 def history(slug):
-    db, now = get_db(), clock.utcnow()
+    db, now = get_db(), context.now()
     pol = policy_or_404(slug)
     versions = store.versions(db, slug)
     current = store.in_force(db, slug, now)
@@ -112,8 +112,8 @@ def _effective_ranges(versions: list[store.Version]) -> dict[int, dt.datetime | 
 def version(slug, number):
     pol = policy_or_404(slug)
     ver = version_or_404(slug, number)
-    return render_policy_page(pol, ver.number, store.state(get_db(), slug), permalink=True,
-                              material=False)
+    st = store.state(get_db(), slug, context.now())
+    return render_policy_page(pol, ver.number, st, permalink=True, material=False)
 
 
 @bp.get("/<slug>/at/<date>/")
@@ -136,7 +136,7 @@ def at(slug, date):
 @bp.get("/<slug>/upcoming/")
 def upcoming(slug):
     pol = policy_or_404(slug)
-    st = store.state(get_db(), slug)
+    st = store.state(get_db(), slug, context.now())
     if st.upcoming is None:
         abort(404, description="No new version of this policy is scheduled.")
     return render_policy_page(pol, st.upcoming, st, permalink=True, material=False)
