@@ -31,14 +31,9 @@ def demo_database(folder: str) -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(database: str, workers: int = 2, extra_env: dict | None = None):
-    """Serve the app with gunicorn on a free loopback port; yield its port."""
-    port = free_port()
-    env = {**os.environ, "REDLINE_DATABASE": database,
-           "REDLINE_INSTANCE_PATH": os.path.dirname(database), **(extra_env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-                             "--workers", str(workers), "--log-level", "warning",
-                             "redline.site.wsgi:app"], env=env)
+def listening(command: list[str], port: int, env: dict | None = None):
+    """Start a server process, wait until it accepts connections on `port`, stop it after."""
+    proc = subprocess.Popen(command, env=env)
     try:
         deadline = time.time() + 20
         while time.time() < deadline:
@@ -49,6 +44,18 @@ def gunicorn(database: str, workers: int = 2, extra_env: dict | None = None):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@contextlib.contextmanager
+def gunicorn(database: str, workers: int = 2, extra_env: dict | None = None):
+    """Serve the app with gunicorn on a free loopback port; yield its port."""
+    port = free_port()
+    env = {**os.environ, "REDLINE_DATABASE": database,
+           "REDLINE_INSTANCE_PATH": os.path.dirname(database), **(extra_env or {})}
+    with listening([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+                    "--workers", str(workers), "--log-level", "warning",
+                    "redline.site.wsgi:app"], port, env):
+        yield port
 
 
 def fetch(port: int, path: str, headers: str = "") -> bytes:

@@ -10,13 +10,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import resource
 import smtplib
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -33,27 +30,16 @@ from redline.policies.db import write  # noqa: E402
 
 from redline.site.notify_cli import worker_db  # noqa: E402
 
-from common import free_port, tempdir  # noqa: E402
+from common import free_port, listening, tempdir  # noqa: E402
 
 OLD = "2024-01-01T00:00:00Z"
 
 
-@contextlib.contextmanager
 def sink():
     """aiosmtpd's Sink handler in its own process (in this one it would compete for the GIL)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-                             "-c", "aiosmtpd.handlers.Sink"])
-    try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            time.sleep(0.1)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    return listening([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                      "-c", "aiosmtpd.handlers.Sink"], port)
 
 
 def build(path: str, users: int):
