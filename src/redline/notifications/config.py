@@ -27,7 +27,7 @@ class NotifyConfig:
     notify_fanout_batch: int = 1000
     notify_send_batch: int = 100
     notify_lease_seconds: int = 300
-    notify_max_attempts: int = 8
+    notify_max_attempts: int = 40
     notify_max_age_hours: int = 72
     notify_retry_base_seconds: int = 60
     notify_retry_cap_seconds: int = 3600
