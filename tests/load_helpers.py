@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import os
 import re
@@ -91,11 +92,16 @@ def session_cookie(headers: dict, old: str = "") -> str:
     return match.group(1) if match else old
 
 
-def forged_session(secret: str, user, raw_token: str = "load-test-token") -> tuple[str, str]:
-    """The cookie and CSRF token the server itself would issue to a signed-in `user`."""
+@functools.lru_cache(maxsize=None)
+def _session_serializer(secret: str):
     app = Flask("forge")
     app.secret_key = secret
-    serializer = SecureCookieSessionInterface().get_signing_serializer(app)
+    return SecureCookieSessionInterface().get_signing_serializer(app)
+
+
+def forged_session(secret: str, user, raw_token: str = "load-test-token") -> tuple[str, str]:
+    """The cookie and CSRF token the server itself would issue to a signed-in `user`."""
+    serializer = _session_serializer(secret)
     cookie = serializer.dumps({"_user_id": f"{user.id}:{user.session_token}", "_fresh": True,
                                "csrf_token": raw_token})
     token = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw_token)

@@ -1,6 +1,7 @@
 """Gunicorn under kills and load: acknowledged acceptances are durable, no 5xx, no lock errors."""
 from __future__ import annotations
 
+import http.client
 import os
 import queue
 import random
@@ -49,6 +50,9 @@ def test_acknowledged_acceptances_survive_sigkill_of_every_worker(tmp_path):
     path, db, users = _world(tmp_path, 400)
     server = Gunicorn(path, SECRET, workers=3)
     server.start()
+    # Sessions are forged up front, in this thread: building them inside the client threads
+    # made CPython 3.11's parser fail now and then (a Flask app compiles its URL rules).
+    sessions = {u.id: forged_session(SECRET, u) for u in users}
     todo = queue.Queue()
     for u in users:
         todo.put(u)
@@ -61,10 +65,10 @@ def test_acknowledged_acceptances_survive_sigkill_of_every_worker(tmp_path):
                 user = todo.get(timeout=0.2)
             except queue.Empty:
                 return
-            cookie, token = forged_session(SECRET, user)
+            cookie, token = sessions[user.id]
             try:
                 status = _accept(server.port, cookie, token)
-            except OSError:
+            except (OSError, http.client.HTTPException):
                 status = None  # the server died mid-request: not acknowledged
             with lock:
                 if status == 302:
