@@ -22,6 +22,7 @@ class NotifyConfig:
     smtp_security: str = "none"
     smtp_user: str = ""
     smtp_password: str = ""
+    smtp_ca_file: str = ""
     smtp_timeout: int = 30
     webhook_timeout: int = 10
     notify_fanout_batch: int = 1000

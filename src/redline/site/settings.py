@@ -42,6 +42,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_SECURITY", _notify("SMTP_SECURITY"), "'none', 'starttls' or 'ssl'."),
     Setting("SMTP_USER", _notify("SMTP_USER"), "SMTP user name, if the relay needs one."),
     Setting("SMTP_PASSWORD", _notify("SMTP_PASSWORD"), "SMTP password, if the relay needs one."),
+    Setting("SMTP_CA_FILE", _notify("SMTP_CA_FILE"), "PEM file of the certificate authorities that vouch for the relay's TLS certificate (a private CA); empty: the system's."),
     Setting("MAIL_FROM", _notify("MAIL_FROM"), "From address of every email."),
     Setting("MAIL_DIR", "", "Folder the 'file' mailer writes .eml files to; defaults to instance/mail."),
     Setting("SMTP_TIMEOUT", _notify("SMTP_TIMEOUT"), "Seconds to wait for the SMTP relay before trying again later."),
