@@ -55,6 +55,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NOTIFY_RETRY_CAP_SECONDS", _notify("NOTIFY_RETRY_CAP_SECONDS"), "Longest delay between two retries."),
     Setting("NOTIFY_POLL_SECONDS", _notify("NOTIFY_POLL_SECONDS"), "How often `redline notify --loop` looks for new work."),
     Setting("WEBHOOK_TIMEOUT", _notify("WEBHOOK_TIMEOUT"), "Seconds to wait for a webhook endpoint to answer."),
+    Setting("WEBHOOK_ALLOW_PRIVATE", _notify("WEBHOOK_ALLOW_PRIVATE"), "Let webhooks reach loopback, private and link-local addresses (internal services); off, only public addresses are connected to, checked after DNS, and no proxy is used."),
     Setting("CONFIRM_TOKEN_DAYS", _notify("CONFIRM_TOKEN_DAYS"), "Days a subscription confirmation link stays valid."),
     Setting("SUBSCRIBE_LIMIT", "20 per hour", "Subscription requests allowed per IP address (each address also gets at most 5 confirmation emails)."),
     Setting("UNSUBSCRIBE_TOKEN_DAYS", _notify("UNSUBSCRIBE_TOKEN_DAYS"), "Days an unsubscribe link stays valid (every email carries a fresh one)."),
