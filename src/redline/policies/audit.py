@@ -1,4 +1,4 @@
-"""The audit log: who did what to policies and roles, and when. Append-only."""
+"""The audit log: who did what to policies, roles and passwords, and when. Append-only."""
 from __future__ import annotations
 
 import datetime as dt
@@ -19,6 +19,7 @@ ACTIONS = {
     "role.change": "changed the role of",
     "user.add": "added user",
     "ledger.export": "exported the acceptance ledger of",
+    "password.reset": "reset by emailed link the password of",
 }
 
 

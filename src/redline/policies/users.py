@@ -1,6 +1,7 @@
 """Accounts: creating users, checking passwords, and the session token that ends sessions."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 import sqlite3
@@ -161,3 +162,29 @@ def set_password(db: Database, user_id: int, password_hash: str) -> str:
         db.execute("UPDATE users SET password_hash = ?, session_token = ? WHERE id = ?",
                    [password_hash, token, user_id])
     return token
+
+
+def reset_fingerprint(password_hash: str, session_token: str) -> str:
+    """What a reset link is bound to: it changes with the password and with the session token."""
+    return hashlib.sha256(f"{password_hash}|{session_token}".encode()).hexdigest()[:32]
+
+
+def reset_state(db: Database, user_id: int) -> tuple[User, str] | None:
+    """An active account and its current reset fingerprint; None if missing or deactivated."""
+    row = next(db.query("SELECT * FROM users WHERE id = ? AND active = 1", [user_id]), None)
+    if row is None:
+        return None
+    return _user(row), reset_fingerprint(row["password_hash"], row["session_token"])
+
+
+def replace_password(db: Database, user_id: int, fingerprint: str, password_hash: str) -> bool:
+    """Set a new password (ending every session) only if the account still has `fingerprint`.
+
+    Checked and written in one transaction, so of two uses of the same link only one wins.
+    """
+    with write(db):
+        state = reset_state(db, user_id)
+        if state is None or not secrets.compare_digest(state[1], fingerprint or ""):
+            return False
+        set_password(db, user_id, password_hash)
+    return True
