@@ -36,6 +36,7 @@ class NotifyConfig:
     notify_poll_seconds: int = 10
     confirm_token_days: int = 7
     unsubscribe_token_days: int = 365
+    reset_token_minutes: int = 60
 
     @classmethod
     def from_mapping(cls, config: Mapping) -> "NotifyConfig":

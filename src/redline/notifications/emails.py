@@ -23,6 +23,8 @@ _env = Environment(loader=PackageLoader("redline.notifications", "templates"),
                    autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 MAX_NAME = 100
+# The outbox key's `policy` for password reset emails: no policy slug contains a colon.
+RESET_KEY = "account:password-reset"
 
 
 class UnsendableMessage(Exception):
@@ -149,3 +151,16 @@ def confirm_message(cfg: NotifyConfig, address: str, subscriber_id: int, request
     return _message(cfg, _address(address), subject, msgid,
                     _env.get_template("confirm.txt").render(ctx),
                     _env.get_template("confirm.html").render(ctx))
+
+
+def reset_message(cfg: NotifyConfig, address: str, name: str, reset_url: str,
+                  request: int) -> EmailMessage:
+    """The password reset email: a signed link that expires, and what to do if you did not ask."""
+    subject = f"Reset your {one_line(cfg.site_name, 80)} password"
+    ctx = {"subject": subject, "name": one_line(name, MAX_NAME), "site_name": cfg.site_name,
+           "site_url": cfg.url + "/", "reset_url": reset_url, "minutes": cfg.reset_token_minutes,
+           "address": address, "forgot_url": f"{cfg.url}/account/password/forgot/"}
+    msgid = message_id(cfg, RESET_KEY, request, "reset", address)
+    return _message(cfg, _address(address, name), subject, msgid,
+                    _env.get_template("reset.txt").render(ctx),
+                    _env.get_template("reset.html").render(ctx))

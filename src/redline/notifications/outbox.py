@@ -23,7 +23,7 @@ from redline.policies import clock, store
 from redline.policies.db import write
 from redline.policies.errors import NotFound
 
-from . import emails, subscribers, webhooks
+from . import emails, resets, subscribers, webhooks
 from .config import NotifyConfig
 from .mailers import PermanentFailure, TemporaryFailure
 
@@ -93,7 +93,7 @@ def _record(db: Database, row: dict, owner: str, outcome: str, code: int | None,
 
 def delivery_counts(db: Database, policy: str | None = None, version: int | None = None) -> dict:
     """How many notices are pending, sent, bounced, failed, suppressed or cancelled (for dashboards)."""
-    where, params = ["channel != 'confirm'"], []
+    where, params = ["channel NOT IN ('confirm', 'reset')"], []
     if policy is not None:
         where.append("policy = ?")
         params.append(policy)
@@ -184,6 +184,8 @@ class Worker:
             return None if row["endpoint_active"] else ("cancelled", "endpoint paused")
         if row["suppressed"]:
             return "suppressed", "address suppressed after a permanent failure"
+        if row["channel"] == "reset":
+            return resets.skip_reason(self.db, self.cfg, row)
         if row["channel"] == "email" and row["user_id"] is not None and not row["user_active"]:
             return "cancelled", "account closed"
         if row["channel"] == "email" and row["user_id"] is None and not row["subscribed"]:
@@ -249,6 +251,8 @@ class Worker:
         return 250, f"{reply} {msg['Message-ID']}"
 
     def _message(self, row: dict):
+        if row["channel"] == "reset":
+            return resets.message(self.db, self.cfg, row)
         if row["channel"] == "confirm":
             return emails.confirm_message(self.cfg, row["recipient"], row["subscriber_id"],
                                           row["version"], row["policy"],

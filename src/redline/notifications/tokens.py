@@ -1,4 +1,4 @@
-"""Signed, expiring tokens for confirmation and unsubscribe links (HMAC via itsdangerous)."""
+"""Signed, expiring tokens for confirmation, unsubscribe and password reset links (HMAC via itsdangerous)."""
 from __future__ import annotations
 
 import time
@@ -7,6 +7,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 
 CONFIRM = "redline.subscribe.confirm"
 UNSUBSCRIBE = "redline.subscribe.unsubscribe"
+RESET = "redline.account.password-reset"
 DAY = 86_400
 
 
@@ -41,7 +42,7 @@ def make(secret: str, purpose: str, payload: dict, issued_at: float | None = Non
     return _serializer(secret, purpose, issued_at).dumps(payload)
 
 
-def read(secret: str, purpose: str, token: str, max_age_days: int) -> dict:
+def read(secret: str, purpose: str, token: str, max_age_days: float) -> dict:
     """The payload of a valid token; InvalidToken when forged, altered or expired."""
     try:
         return _serializer(secret, purpose).loads(token, max_age=max_age_days * DAY)
