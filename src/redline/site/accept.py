@@ -25,9 +25,10 @@ EXEMPT = frozenset({"static", "account.logout", "account.agreements", "account.r
 
 def _exempt(endpoint: str | None) -> bool:
     # follow.*: feeds and (un)subscribing work for anyone; notices.*: reading why the gate is there;
-    # editor.*: staff must be able to fix a policy without first accepting it.
+    # editor.*: staff must be able to fix a policy without first accepting it; reset.*: a reset
+    # link opened where someone is signed in must still work.
     if endpoint is None or endpoint in EXEMPT or endpoint.startswith(
-            ("accept.", "follow.", "notices.", "editor.")):
+            ("accept.", "follow.", "notices.", "editor.", "reset.")):
         return True
     # Policy pages: a policy's text, history, versions and redlines.
     return endpoint.startswith(("public.", "compare.")) and "slug" in (request.view_args or {})

@@ -58,6 +58,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(editor.bp)
     auth.init_app(app)
     editor.throttle_publish(app)
+    from . import reset
+    reset.register(app)
     from .cli import register_commands
     register_commands(app)
     from . import notifying

@@ -132,7 +132,8 @@ def deliveries_command(slug, version, as_csv):
             raise click.UsageError("--csv needs a policy slug and a version number")
         _write_csv(db, NotifyConfig.from_mapping(current_app.config), slug, version)
         return
-    rows = db.execute("SELECT policy, version, status, count(*) FROM deliveries WHERE channel != 'confirm' "
+    rows = db.execute("SELECT policy, version, status, count(*) FROM deliveries "
+                      "WHERE channel NOT IN ('confirm', 'reset') "
                       + ("AND policy = ? " if slug else "") + "GROUP BY policy, version, status "
                       "ORDER BY policy, version", [slug] if slug else []).fetchall()
     if not rows:

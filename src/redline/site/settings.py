@@ -58,6 +58,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WEBHOOK_ALLOW_PRIVATE", _notify("WEBHOOK_ALLOW_PRIVATE"), "Let webhooks reach loopback, private and link-local addresses (internal services); off, only public addresses are connected to, checked after DNS, and no proxy is used."),
     Setting("CONFIRM_TOKEN_DAYS", _notify("CONFIRM_TOKEN_DAYS"), "Days a subscription confirmation link stays valid."),
     Setting("SUBSCRIBE_LIMIT", "20 per hour", "Subscription requests allowed per IP address (each address also gets at most 5 confirmation emails)."),
+    Setting("RESET_TOKEN_MINUTES", _notify("RESET_TOKEN_MINUTES"), "Minutes a password reset link stays valid, counted from the request; it also stops working once used, or once the password changes or the account signs out."),
+    Setting("RESET_LIMIT", "10 per hour", "Password reset requests allowed per IP address and per email address typed (each account also gets at most 5 reset emails a day, one a minute)."),
     Setting("UNSUBSCRIBE_TOKEN_DAYS", _notify("UNSUBSCRIBE_TOKEN_DAYS"), "Days an unsubscribe link stays valid (every email carries a fresh one)."),
 )
 
