@@ -12,6 +12,7 @@ from redline.policies.audit import Actor
 from tests.account_helpers import PASSWORD, add_cookies, add_terms, terms_v2
 from tests.notify_helpers import publish_material
 from tests.security_helpers import make_user, sign_in, table_counts, user_row
+from tests.test_security_matrix import reset_token
 
 # POST rules that authenticate by other means, documented in the README: the one-click
 # unsubscribe (RFC 8058: mail clients POST without cookies; the signed link is the authority).
@@ -31,6 +32,8 @@ DATA = {
     "notices.acknowledge": {},
     "follow.subscribe": {"email": "mallory@kestrel.example", "scope": "*"},
     "follow.confirm": {},
+    "reset.forgot": {"email": "reader@kestrel.example"},
+    "reset.reset": {"new": "a brand new passphrase", "confirm": "a brand new passphrase"},
     "webhooks.index": {"url": "http://127.0.0.1:9/evil", "description": "Mallory"},
     "webhooks.toggle": {},
     "editor.new_policy": {"slug": "mallory", "title": "Mallory's policy", "mode": "notice"},
@@ -45,6 +48,7 @@ DATA = {
     "editor.change_role": {"role": "admin"},
 }
 IDS: dict = {}
+RESET_TOKENS: dict = {}
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -63,6 +67,8 @@ def world(app, sample):
                action="pause", token=tokens.make(secret, tokens.CONFIRM, {"s": sid, "r": 1}),
                draft_id=drafts.create(sample, "privacy", Actor(reader.id, reader.email)).id,
                user_id=make_user(sample, "reader", email="plain@kestrel.example").id)
+    # The reader's own reset link: a POST that got through would change the reader's row.
+    RESET_TOKENS["reset.reset"] = reset_token(app, reader.id)
     return app, sample, reader
 
 
@@ -73,7 +79,10 @@ def _post_rules(app):
 
 
 def _url(rule) -> str:
-    return rule.build({"slug": SLUGS.get(rule.endpoint, "privacy"), **IDS}, append_unknown=False)[1]
+    values = {"slug": SLUGS.get(rule.endpoint, "privacy"), **IDS}
+    if rule.endpoint in RESET_TOKENS:
+        values["token"] = RESET_TOKENS[rule.endpoint]
+    return rule.build(values, append_unknown=False)[1]
 
 
 def _token(client) -> str:
@@ -130,6 +139,13 @@ def test_the_same_posts_with_a_valid_token_do_change_things(world):
     data = {**DATA["account.signup"], "csrf_token": _token(visitor)}
     assert visitor.post("/account/signup/", data=data).status_code == 302
     assert table_counts(db)["users"] == before["users"] + 1
+    row = user_row(db, reader.id)
+    RESET_TOKENS["reset.reset"] = reset_token(app, reader.id)  # the sign-out above ended the last
+    link = _url(next(r for r in app.url_map.iter_rules() if r.endpoint == "reset.reset"))
+    visitor = app.test_client()
+    data = {**DATA["reset.reset"], "csrf_token": _token(visitor)}
+    assert visitor.post(link, data=data).status_code == 303
+    assert user_row(db, reader.id)["password_hash"] != row["password_hash"]
 
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from redline.notifications import fanout, subscribers, tokens, webhooks
-from redline.policies import clock, drafts, ledger
+from redline.notifications import fanout, resets, subscribers, tokens, webhooks
+from redline.notifications.config import NotifyConfig
+from redline.policies import clock, drafts, ledger, users
 from redline.policies.audit import Actor
 from redline.site import create_app
 
@@ -71,6 +72,12 @@ EXPECT: dict[tuple[str, str], dict[str, object]] = {
     ("account.logout", "POST"): {r: 302 for r in ROLES},
     ("account.password", "GET"): MEMBERS,
     ("account.password", "POST"): {**MEMBERS, "reader": 400, "editor": 400, "admin": 400},
+    # Forgotten passwords: for anyone; the signed link is the authority. Empty forms: 400.
+    ("reset.forgot", "GET"): ALL_OK,
+    ("reset.forgot", "POST"): {r: 400 for r in ROLES},  # no address given
+    ("reset.sent", "GET"): ALL_OK,
+    ("reset.reset", "GET"): ALL_OK,
+    ("reset.reset", "POST"): {r: 400 for r in ROLES},  # no new password given
     # Feeds and subscriptions are public; the signed token in the link is the authority.
     ("follow.feed", "GET"): ALL_OK,
     ("follow.policy_feed", "GET"): ALL_OK,
@@ -142,8 +149,13 @@ def world(tmp_path_factory):
     serial = iter(range(10**6))
 
     def token(endpoint: str) -> str:
-        """A valid link for a new subscription of its own (a confirm or an unsubscribe)."""
+        """A valid link: a password reset for its own account, or for a new subscription of its
+        own (a confirm or an unsubscribe)."""
         conn = open_db(app)
+        if endpoint == "reset.reset":
+            user = make_user(conn, "reader", email=f"forgetful{next(serial)}@kestrel.example")
+            conn.close()
+            return reset_token(app, user.id)
         sid = subscribers.subscribe(conn, f"subscriber{next(serial)}@kestrel.example").subscriber_id
         conn.close()
         purpose = tokens.CONFIRM if endpoint == "follow.confirm" else tokens.UNSUBSCRIBE
@@ -159,6 +171,15 @@ def world(tmp_path_factory):
     ids["draft_id"] = draft
     ids["user_id"] = people["reader"].id
     return app, people, ids
+
+
+def reset_token(app, user_id: int) -> str:
+    """A password reset link's token, as the worker signs it for the account as it is now."""
+    conn = open_db(app)
+    _, fingerprint = users.reset_state(conn, user_id)
+    conn.close()
+    cfg = NotifyConfig.from_mapping(app.config)
+    return resets.make_token(cfg, user_id, fingerprint, clock.utcnow())
 
 
 def _rules(app):
