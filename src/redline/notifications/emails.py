@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from email import policy as email_policy
+from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -52,7 +53,8 @@ def message_id(cfg: NotifyConfig, policy: str, version: int, channel: str, recip
 def _address(address: str, name: str = "") -> Address:
     try:
         return Address(display_name=one_line(name, MAX_NAME), addr_spec=address)
-    except (ValueError, IndexError, TypeError) as exc:
+    except (ValueError, IndexError, TypeError, HeaderParseError) as exc:
+        # Sign-up accepts some addresses no header can carry (`<x>@kestrel.example`).
         raise UnsendableMessage(f"not an email address: {address!r}") from exc
 
 
