@@ -363,3 +363,15 @@ def test_the_migration_widens_the_outbox_and_keeps_every_row(tmp_path):
     assert "0006_password_reset" in [m.name for m in schema.migrations.applied(db)]
     other.close()
     db.close()
+
+
+def test_an_address_no_header_can_carry_fails_its_delivery_not_the_worker(app, sample, avery, smtp):
+    """Sign-up accepts `<x>@host`; the email to it fails alone, and the rest still go out."""
+    cfg = config(app, **smtp.settings())
+    odd = make_user(sample, "reader", email="<svg/onload=alert(1)>@kestrel.example")
+    assert resets.request(sample, odd.email) == "queued"
+    assert resets.request(sample, "avery@kestrel.example") == "queued"
+    totals, _ = run_worker(sample, cfg)
+    assert totals["failed"] == 1 and totals["sent"] == 1
+    assert statuses(sample, channel="reset") == {odd.email.lower(): "failed",
+                                                 "avery@kestrel.example": "sent"}

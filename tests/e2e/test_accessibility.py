@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from redline.notifications import fanout
-from redline.policies import ledger, store
+from redline.notifications import fanout, resets
+from redline.notifications.config import NotifyConfig
+from redline.policies import clock, ledger, store, users
 from redline.policies.db import write
 
 from tests.account_helpers import COOKIES_V2, PASSWORD, add_cookies, add_terms, terms_v2
@@ -17,7 +18,8 @@ from tests.security_helpers import make_user
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 PUBLIC = ["/", "/privacy/", "/privacy/history/", "/privacy/v/2/", "/privacy/upcoming/",
           "/privacy/diff/1..2/", "/privacy/diff/1..2/split/", "/privacy/diff/1..2/source/",
-          "/account/signup/", "/account/login/", "/no-such-page/", "/subscribe/"]
+          "/account/signup/", "/account/login/", "/no-such-page/", "/subscribe/",
+          "/account/password/forgot/", "/account/password/forgot/sent/"]
 
 
 @pytest.fixture
@@ -67,6 +69,34 @@ def test_public_pages_have_no_serious_violations(page, live_server, scheme):
         page.goto(live_server.url + path)
         if problems := axe_problems(page):
             found[path] = problems
+    assert not found, found
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_password_reset_pages_have_no_serious_violations(page, live_server, scheme):
+    """The pages a reset link leads to: the form, the form with errors, and a refused link."""
+    page.emulate_media(color_scheme=scheme)
+    db = live_server.db()
+    user = make_user(db, "reader", email="robin@kestrel.example", name="Robin Kestrel")
+    _, fingerprint = users.reset_state(db, user.id)
+    db.close()
+    cfg = NotifyConfig.from_mapping(live_server.app.config)
+    link = f"{live_server.url}/account/password/reset/{resets.make_token(cfg, user.id, fingerprint, clock.utcnow())}/"
+    found = {}
+    page.goto(link)
+    found["reset form"] = axe_problems(page)
+    page.get_by_label("New password", exact=True).fill("short")
+    page.get_by_role("button", name="Save new password").click()
+    expect(page.get_by_role("alert")).to_contain_text("Your password was not changed")
+    found["reset form with errors"] = axe_problems(page)
+    page.goto(f"{live_server.url}/account/password/forgot/")
+    page.get_by_role("button", name="Email me a reset link").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    found["request form with errors"] = axe_problems(page)
+    page.goto(link[:-5] + "AAAA/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link is not valid")
+    found["refused link"] = axe_problems(page)
+    found = {k: v for k, v in found.items() if v}
     assert not found, found
 
 

@@ -181,3 +181,50 @@ def test_the_corpus_is_inert_in_the_frozen_archive(page, live_server, hostile, t
         expect(page.get_by_role("heading", level=1).first).to_contain_text("<img src=x onerror=alert(21)>")
     finally:
         host.stop()
+
+
+def test_the_password_reset_pages_and_email_keep_typed_text_inert(page, live_server, hostile):
+    """What a person types into the reset forms comes back as text; so do a hostile name and
+    address in the reset page and email."""
+    from redline.notifications import emails, resets
+    from redline.notifications.config import NotifyConfig
+    from redline.policies import clock, users
+    db, user = hostile
+    live_server.app.config["RESET_LIMIT"] = "1000 per hour"
+    fired = _watch(page)
+    base = live_server.url
+    for typed in TAGS + [SHORT]:  # not addresses: the form comes back with the text and an error
+        page.goto(base + "/account/password/forgot/")
+        page.get_by_label("Email address").fill(typed)
+        page.get_by_role("button", name="Email me a reset link").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        expect(page.get_by_label("Email address")).to_have_value(typed)
+        assert page.evaluate(DOM_CHECK) == [], typed
+    page.goto(base + "/account/password/forgot/")
+    page.get_by_label("Email address").fill("<svg/onload=alert(31)>@kestrel.example")  # an address
+    page.get_by_role("button", name="Email me a reset link").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+    _inert(page, page.url, fired)
+
+    odd = make_user(db, "reader", email="<svg/onload=alert(32)>@kestrel.example", name=SHORT)
+    cfg = NotifyConfig.from_mapping(live_server.app.config)
+    for account in (odd, user):
+        _, fingerprint = users.reset_state(db, account.id)
+        link = resets.reset_url(cfg, resets.make_token(cfg, account.id, fingerprint, clock.utcnow()))
+        _inert(page, link.replace(cfg.url, base), fired)
+        expect(page.get_by_role("main")).to_contain_text(account.email)
+        page.get_by_label("New password", exact=True).fill(TAGS[0] + TAGS[1])
+        page.get_by_label("New password again").fill(TAGS[2])
+        page.get_by_role("button", name="Save new password").click()
+        expect(page.get_by_role("alert")).to_be_visible()
+        assert page.evaluate(DOM_CHECK) == []
+    with pytest.raises(emails.UnsendableMessage):  # no header can carry that address
+        emails.reset_message(cfg, odd.email, odd.display_name, link, 1)
+    message = emails.reset_message(cfg, user.email, user.display_name, link, 1)
+    assert "\n" not in message["Subject"] and message["Bcc"] is None
+    assert message["To"].addresses[0].display_name == SHORT  # the name, as text
+    page.set_content(message.get_body(("html",)).get_content())  # as a mail client shows it
+    page.wait_for_timeout(200)
+    assert page.evaluate(DOM_CHECK) == []
+    expect(page.get_by_text(SHORT).first).to_be_visible()
+    assert fired == []
