@@ -19,12 +19,13 @@ from functools import lru_cache
 from markdown_it.common.utils import escapeHtml
 
 from . import render
+from .diff_parse import speed_up
 from .diff_words import WORD_RE, atomize, display_text, inline_html, pieces_of
 
 _md = render.make_parser()  # Redline's configuration, for inline content
-_md_blocks = render.make_parser()  # the same, block structure only: inline content is
+_md_blocks = speed_up(render.make_parser())  # the same, block structure only: inline content is
 _md_blocks.disable("inline")  # parsed when a block is rendered or compared
-_md_doc = render.make_parser()  # whole documents with references or footnotes: footnote
+_md_doc = speed_up(render.make_parser())  # whole documents with references or footnotes: footnote
 _md_doc.disable(["inline", "footnote_tail"])  # definitions stay where they are written
 
 # Inline content without any of these renders as its escaped text (see plain_html).
