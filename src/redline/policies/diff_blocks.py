@@ -222,43 +222,45 @@ def _join_text(tokens):
     return out
 
 
+def _parse_inline(tok, env: dict | None):
+    """A lazy inline token's children, parsed with the document's env (link reference
+    definitions and footnote labels)."""
+    children: list = []
+    env = env if env is not None else {}
+    _md.inline.parse(tok.content, _md, env, children)
+    notes = env.get("footnotes", {}).get("list", {})
+    for c in children:
+        if c.type == "footnote_ref" and "label" not in c.meta and c.meta.get("id") in notes:
+            c.meta["inline"] = notes[c.meta["id"]].get("content", "")
+    return _join_text(children)
+
+
 def children_of(tok, lazy: bool, env: dict | None = None):
-    """Inline tokens of a block's inline token, parsed on first use (with the
-    document's env: link reference definitions and footnote labels)."""
+    """Inline tokens of a block's inline token, parsed on first use and kept."""
     if lazy and not tok.meta.get("rl"):
-        children: list = []
-        env = env if env is not None else {}
-        _md.inline.parse(tok.content, _md, env, children)
-        notes = env.get("footnotes", {}).get("list", {})
-        for c in children:
-            if c.type == "footnote_ref" and "label" not in c.meta and c.meta.get("id") in notes:
-                c.meta["inline"] = notes[c.meta["id"]].get("content", "")
-        tok.children = _join_text(children)
+        tok.children = _parse_inline(tok, env)
         tok.meta["rl"] = True
     return tok.children or []
+
+
+_SOFT_BREAK = re.compile(r" ?\n[ \t]*")
 
 
 def plain_html(content: str) -> str:
     """HTML of inline content free of markup (no _MARKUP match): exactly what
     markdown-it renders, i.e. escaped text, a soft break per line end, one trailing
     space and the next line's indentation dropped."""
-    if "\n" not in content:
-        return escapeHtml(content)
-    lines = content.split("\n")
-    last = len(lines) - 1
-    out = []
-    for k, line in enumerate(lines):
-        if k:
-            line = line.lstrip(" \t")
-        if k < last and line.endswith(" "):
-            line = line[:-1]
-        out.append(escapeHtml(line))
-    return "\n".join(out)
+    return escapeHtml(_SOFT_BREAK.sub("\n", content) if "\n" in content else content)
 
 
 def html_of(tok, lazy: bool, env: dict | None = None) -> str:
-    if lazy and not tok.meta.get("rl") and not _MARKUP.search(tok.content):
-        return plain_html(tok.content)
+    """The HTML of an inline token.  Content not parsed yet is parsed for this and not
+    kept: most blocks are only ever rendered (unchanged), and keeping their inline
+    tokens would only grow the heap the garbage collector walks (and the cache)."""
+    if lazy and not tok.meta.get("rl"):
+        if not _MARKUP.search(tok.content):
+            return plain_html(tok.content)
+        return inline_html(_parse_inline(tok, env))
     return inline_html(children_of(tok, lazy, env))
 
 
@@ -285,6 +287,12 @@ def _collapse(s: str) -> str:
     if ("  \n" in s or "\\\n" in s) and _HARD_BREAK.search(s):
         s = _HARD_BREAK.sub(" \x00br ", s)
     return " ".join(s.split())
+
+
+def _trim(inline) -> None:
+    """Drop an unparsed inline token's source map and empty children list: nothing
+    here reads them, and each is one more object for the garbage collector to walk."""
+    inline.map = inline.children = None
 
 
 def extract(tokens, lazy: bool = False, env: dict | None = None) -> tuple[list[Block], list[Frame]]:
@@ -342,6 +350,8 @@ def extract(tokens, lazy: bool = False, env: dict | None = None) -> tuple[list[B
                 sigs.pop()
         elif t == "heading_open" or t == "paragraph_open":
             inline = tokens[i + 1]
+            if lazy:
+                _trim(inline)
             sig = ".".join(sigs)
             src = _collapse(inline.content)
             if t == "heading_open":
@@ -360,6 +370,8 @@ def extract(tokens, lazy: bool = False, env: dict | None = None) -> tuple[list[B
             j = i + 1
             while j < n and tokens[j].type != "tr_close":
                 if tokens[j].type in ("th_open", "td_open"):
+                    if lazy:
+                        _trim(tokens[j + 1])
                     cells.append((tokens[j + 1], tokens[j].attrGet("style") or "", tokens[j].type == "th_open"))
                 j += 1
             sig = ".".join(sigs)
