@@ -16,9 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from markdown_it.common.utils import escapeHtml
-
 from . import render
+from .diff_inline import MARKUP as _MARKUP, plain_html, simple_html
 from .diff_parse import speed_up
 from .diff_words import WORD_RE, atomize, display_text, inline_html, pieces_of
 
@@ -28,8 +27,6 @@ _md_blocks.disable("inline")  # parsed when a block is rendered or compared
 _md_doc = speed_up(render.make_parser())  # whole documents with references or footnotes: footnote
 _md_doc.disable(["inline", "footnote_tail"])  # definitions stay where they are written
 
-# Inline content without any of these renders as its escaped text (see plain_html).
-_MARKUP = re.compile(r"[\\`*_~\[!<&^]| {2,}\n")
 
 _REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.M)
 
@@ -243,24 +240,16 @@ def children_of(tok, lazy: bool, env: dict | None = None):
     return tok.children or []
 
 
-_SOFT_BREAK = re.compile(r" ?\n[ \t]*")
-
-
-def plain_html(content: str) -> str:
-    """HTML of inline content free of markup (no _MARKUP match): exactly what
-    markdown-it renders, i.e. escaped text, a soft break per line end, one trailing
-    space and the next line's indentation dropped."""
-    return escapeHtml(_SOFT_BREAK.sub("\n", content) if "\n" in content else content)
-
-
 def html_of(tok, lazy: bool, env: dict | None = None) -> str:
-    """The HTML of an inline token.  Content not parsed yet is parsed for this and not
-    kept: most blocks are only ever rendered (unchanged), and keeping their inline
-    tokens would only grow the heap the garbage collector walks (and the cache)."""
+    """The HTML of an inline token.  Content not parsed yet is rendered directly when
+    it is simple (diff_inline), else parsed for this and not kept: most blocks are only
+    ever rendered (unchanged), and keeping their inline tokens would only grow the heap
+    the garbage collector walks (and the cache)."""
     if lazy and not tok.meta.get("rl"):
         if not _MARKUP.search(tok.content):
             return plain_html(tok.content)
-        return inline_html(_parse_inline(tok, env))
+        html = simple_html(tok.content)
+        return html if html is not None else inline_html(_parse_inline(tok, env))
     return inline_html(children_of(tok, lazy, env))
 
 
