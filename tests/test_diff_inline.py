@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from redline.policies import diff_blocks, render
 from redline.policies.diff import clear_caches, compare, render_html
-from redline.policies.diff_inline import MARKUP, simple_html
-from redline.policies.diff_words import inline_html
+from redline.policies.diff_inline import MARKUP, simple_html, simple_text
+from redline.policies.diff_words import display_text, inline_html, pieces_of
 
 SETTINGS = settings(max_examples=int(os.environ.get("REDLINE_HYPOTHESIS_EXAMPLES", 1000)), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -24,11 +24,15 @@ ATOMS = ["data", "we", "naïve", "日本語", "a", "3", "snake_case", "_", "*", 
 content = st.lists(st.sampled_from(ATOMS), min_size=1, max_size=14).map(lambda xs: "".join(xs).strip(" \t\n"))
 
 
-def markdown_it_html(text: str) -> str:
+def markdown_it_children(text: str) -> list:
     md = diff_blocks._md
     children = []
     md.inline.parse(text, md, {}, children)
-    return inline_html(diff_blocks._join_text(children))
+    return diff_blocks._join_text(children)
+
+
+def markdown_it_html(text: str) -> str:
+    return inline_html(markdown_it_children(text))
 
 
 @SETTINGS
@@ -39,10 +43,15 @@ def markdown_it_html(text: str) -> str:
 @example("See [details](https://kestrel.example/x):")
 @example("_a_b_")
 @example("(**bold**)")
-def test_same_html_as_markdown_it_or_declines(text):
+def test_same_html_and_text_as_markdown_it_or_declines(text):
     html = simple_html(text)
+    assert (html is None) == (simple_text(text, " ") is None)
     if html is not None:
-        assert html == markdown_it_html(text)
+        children = markdown_it_children(text)
+        assert html == inline_html(children)
+        # the block's visible text (word diff, section titles) and a heading's text (its anchor)
+        assert display_text(((simple_text(text, " "),),)) == display_text(pieces_of(children))
+        assert simple_text(text, "") == "".join(c.content for c in children if c.type == "text")
 
 
 @pytest.mark.parametrize("text, html", [

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from . import render
-from .diff_inline import MARKUP as _MARKUP, plain_html, simple_html
+from .diff_inline import MARKUP as _MARKUP, plain_html, simple_html, simple_text
 from .diff_parse import speed_up
 from .diff_words import WORD_RE, atomize, display_text, inline_html, pieces_of
 
@@ -156,8 +156,12 @@ class Block:
     def plain(self) -> str:
         """A heading's text as render.py sees it (text and code spans), for its anchor."""
         tok = self.inline
-        if self.lazy and not tok.meta.get("rl") and not _MARKUP.search(tok.content):
-            return tok.content
+        if self.lazy and not tok.meta.get("rl"):
+            if not _MARKUP.search(tok.content):
+                return tok.content
+            text = simple_text(tok.content, "")  # soft breaks are not text tokens
+            if text is not None:
+                return text
         return "".join(c.content for c in children_of(tok, self.lazy, self.env) if c.type in ("text", "code_inline"))
 
     def atoms(self):
@@ -255,8 +259,12 @@ def html_of(tok, lazy: bool, env: dict | None = None) -> str:
 
 def text_of(tok, lazy: bool, env: dict | None = None) -> str:
     """Visible text, whitespace collapsed (see diff_words.display_text)."""
-    if lazy and not tok.meta.get("rl") and not _MARKUP.search(tok.content):
-        return " ".join(tok.content.split())
+    if lazy and not tok.meta.get("rl"):
+        if not _MARKUP.search(tok.content):
+            return " ".join(tok.content.split())
+        text = simple_text(tok.content, " ")  # as pieces_of reads a soft break
+        if text is not None:
+            return display_text(((text,),))
     return display_text(pieces_of(children_of(tok, lazy, env)))
 
 

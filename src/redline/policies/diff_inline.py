@@ -59,25 +59,24 @@ def _href(destination: str) -> str | None:
     return href if _md.validateLink(href) else None
 
 
-def simple_html(content: str) -> str | None:
-    """markdown-it's HTML for `content` when it is plain text with non-nested
-    **strong** / *em* (or underscores) runs and plain inline links; else None."""
+def simple_parts(content: str) -> list[tuple] | None:
+    """`content` as ("text", source) / ("strong" | "em", text) / ("a", text, href)
+    parts when it is plain text with non-nested **strong** / *em* (or underscore)
+    runs and plain inline links, exactly as markdown-it would read it; else None."""
     if _DECLINE.search(content):
         return None
-    out: list[str] = []
+    parts: list[tuple] = []
     text_from = pos = 0
-    opener = None  # (marker run) of the emphasis opened and not yet closed
+    opener = None  # the marker run of the emphasis opened and not yet closed
     while (m := _SPECIAL.search(content, pos)) is not None:
         i = m.start()
         if content[i] == "[":
             link = _LINK.match(content, i)
-            if link is None or opener is not None:
-                return None
-            href = _href(link.group(2))
+            href = _href(link.group(2)) if link is not None and opener is None else None
             if href is None:
                 return None
-            out.append(plain_html(content[text_from:i]))
-            out.append(f'<a href="{escapeHtml(href)}">{escapeHtml(link.group(1))}</a>')
+            parts.append(("text", content[text_from:i]))
+            parts.append(("a", link.group(1), href))
             pos = text_from = link.end()
             continue
         if content[i] == "]":
@@ -91,17 +90,42 @@ def simple_html(content: str) -> str | None:
         if opener is None:  # only a pure opener of one or two markers
             if not can_open or can_close or len(run) > 2:
                 return None
-            out.append(plain_html(content[text_from:i]))
+            parts.append(("text", content[text_from:i]))
             opener = run
         else:  # only the matching pure closer, with no line break inside
             inner = content[text_from:i]
             if not can_close or can_open or run != opener or "\n" in inner:
                 return None
-            tag = "strong" if len(run) == 2 else "em"
-            out.append(f"<{tag}>{escapeHtml(inner)}</{tag}>")
+            parts.append(("strong" if len(run) == 2 else "em", inner))
             opener = None
         pos = text_from = j
     if opener is not None:
         return None
-    out.append(plain_html(content[text_from:]))
+    parts.append(("text", content[text_from:]))
+    return parts
+
+
+def simple_html(content: str) -> str | None:
+    """markdown-it's HTML for simple content (see simple_parts), else None."""
+    parts = simple_parts(content)
+    if parts is None:
+        return None
+    out = []
+    for part in parts:
+        kind, text = part[0], part[1]
+        if kind == "text":
+            out.append(plain_html(text))
+        elif kind == "a":
+            out.append(f'<a href="{escapeHtml(part[2])}">{escapeHtml(text)}</a>')
+        else:
+            out.append(f"<{kind}>{escapeHtml(text)}</{kind}>")
     return "".join(out)
+
+
+def simple_text(content: str, soft_break: str) -> str | None:
+    """The text of simple content's text tokens as markdown-it makes them, each soft
+    break replaced by `soft_break`; None if the content is not simple."""
+    parts = simple_parts(content)
+    if parts is None:
+        return None
+    return "".join(_SOFT_BREAK.sub(soft_break, p[1]) if p[0] == "text" and "\n" in p[1] else p[1] for p in parts)
