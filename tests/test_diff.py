@@ -168,6 +168,14 @@ def test_heading_ids_match_render():
     assert [i for i in ids(html) if not re.fullmatch(r"c\d+", i)] == expected
 
 
+def test_heading_ids_match_render_for_headings_over_several_lines():
+    new = "Intro.\n\nData we\ncollect\n-------\n\nWhat *we*\nkeep\n===\n\nText.\n"
+    html = render_html(compare(new.replace("Text", "Other text"), new))
+    expected = re.findall(r'<h\d id="([^"]+)"', render.render(new).html)
+    assert len(expected) == 2
+    assert [i for i in ids(html) if not re.fullmatch(r"c\d+", i)] == expected
+
+
 def test_split_view_columns():
     r = compare(OLD, NEW)
     html = render_html(r, "split")

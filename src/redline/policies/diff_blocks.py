@@ -157,8 +157,6 @@ class Block:
         """A heading's text as render.py sees it (text and code spans), for its anchor."""
         tok = self.inline
         if self.lazy and not tok.meta.get("rl"):
-            if not _MARKUP.search(tok.content):
-                return tok.content
             text = simple_text(tok.content, "")  # soft breaks are not text tokens
             if text is not None:
                 return text
