@@ -37,8 +37,9 @@ def _has_global_refs(text: str) -> bool:
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$", re.M)
 _FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
-# a blank line, then a line at column 0 that is not a list item
-_CUT = re.compile(r"\n[ \t]*\n(?![-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))(?=(\S[^\n]*))", re.M)
+# a blank line, then a line at column 0 that is not a list item, nor starts with "-"
+# (a chunk starting with "---" would be read as front matter, up to the next "---")
+_CUT = re.compile(r"\n[ \t]*\n(?!-|[+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))(?=(\S[^\n]*))", re.M)
 _HEADING_LINE = re.compile(r"#{1,6}(?:[ \t]|$)")
 CHUNK_SOFT = 8192  # after this many characters, any safe point may end a chunk
 CHUNK_MIN = 1024  # no tiny chunks: each parse has a fixed cost
