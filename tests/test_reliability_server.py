@@ -148,7 +148,7 @@ class Load:
     def call(self, method, path, data=None):
         body = urlencode(data, doseq=True) if data else ""
         start = time.perf_counter()
-        status, headers, text = request(self.port, method, path, body, self.cookie, timeout=60)
+        status, headers, text = request(self.port, method, path, body, self.cookie, timeout=120)
         self.stats.append((path.split("?")[0], status, time.perf_counter() - start))
         self.cookie = session_cookie(headers, self.cookie)
         return status, headers, text

@@ -59,7 +59,7 @@ def world(app, sample):
     sid = subscribers.subscribe(sample, "sub@kestrel.example").subscriber_id
     secret = app.config["SECRET_KEY"]
     IDS.update(notice_id=sample.execute("SELECT id FROM notices").fetchone()[0],
-               endpoint_id=webhooks.add_endpoint(sample, "http://127.0.0.1:9/hook")["id"],
+               endpoint_id=webhooks.add_endpoint(sample, "https://hooks.kestrel.example/hook")["id"],
                action="pause", token=tokens.make(secret, tokens.CONFIRM, {"s": sid, "r": 1}),
                draft_id=drafts.create(sample, "privacy", Actor(reader.id, reader.email)).id,
                user_id=make_user(sample, "reader", email="plain@kestrel.example").id)

@@ -137,7 +137,7 @@ def world(tmp_path_factory):
     fanout.run_fanout(db)
     ids["notice_id"] = db.execute("SELECT id FROM notices WHERE user_id = ?",
                                   [people["reader"].id]).fetchone()[0]
-    ids["endpoint_id"] = webhooks.add_endpoint(db, "http://127.0.0.1:9/hook")["id"]
+    ids["endpoint_id"] = webhooks.add_endpoint(db, "https://hooks.kestrel.example/hook")["id"]
     db.close()
     serial = iter(range(10**6))
 

@@ -15,6 +15,13 @@ from tests.servers import receiver  # noqa: F401  (fixture)
 SECRET = "whsec-kestrel-0123456789abcdef"
 
 
+@pytest.fixture(autouse=True)
+def internal_endpoints_allowed(app):
+    """The receiver listens on 127.0.0.1, so these tests allow internal endpoints (test_webhooks_egress.py
+    tests the default, which refuses them)."""
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+
+
 def signature_ok(secret: str, request: dict) -> bool:
     """Check the signature the way a receiver written from the docs would, without Redline's code."""
     fields = dict(p.split("=", 1) for p in request["headers"]["Redline-Signature"].split(","))
@@ -26,7 +33,7 @@ def signature_ok(secret: str, request: dict) -> bool:
 def test_a_material_version_is_posted_signed_with_the_secret(app, sample, receiver):
     db = sample
     cfg = config(app, base_url="https://policies.kestrel.example")
-    webhooks.add_endpoint(db, receiver.url, SECRET)
+    webhooks.add_endpoint(db, receiver.url, SECRET, allow_private=True)
     v = publish_material(db)
     assert run_worker(db, cfg)[0]["sent"] == 1
     [request] = receiver.requests
@@ -46,7 +53,7 @@ def test_a_material_version_is_posted_signed_with_the_secret(app, sample, receiv
 def test_receiver_down_then_up_gets_it_exactly_once(app, sample, receiver):
     db = sample
     cfg = config(app, notify_retry_base_seconds=0)
-    webhooks.add_endpoint(db, receiver.url, SECRET)
+    webhooks.add_endpoint(db, receiver.url, SECRET, allow_private=True)
     receiver.stop()
     publish_material(db)
     assert run_worker(db, cfg)[0]["retry"] == 1
@@ -63,7 +70,7 @@ def test_receiver_down_then_up_gets_it_exactly_once(app, sample, receiver):
 def test_an_error_answer_is_retried_and_logged(app, sample, receiver):
     db = sample
     cfg = config(app, notify_retry_base_seconds=0)
-    endpoint = webhooks.add_endpoint(db, receiver.url, SECRET)
+    endpoint = webhooks.add_endpoint(db, receiver.url, SECRET, allow_private=True)
     receiver.statuses = [503]
     publish_material(db)
     run_worker(db, cfg)
@@ -79,8 +86,8 @@ def test_an_error_answer_is_retried_and_logged(app, sample, receiver):
 def test_minor_versions_reach_webhooks_marked_minor_unless_material_only(app, sample, receiver):
     db = sample
     cfg = config(app)
-    webhooks.add_endpoint(db, receiver.url, SECRET)
-    webhooks.add_endpoint(db, receiver.url + "?material", SECRET, material_only=True)
+    webhooks.add_endpoint(db, receiver.url, SECRET, allow_private=True)
+    webhooks.add_endpoint(db, receiver.url + "?material", SECRET, material_only=True, allow_private=True)
     publish_material(db, material=False, summary="Fixes a typo.")
     assert run_worker(db, cfg)[0]["sent"] == 1
     [request] = receiver.requests
@@ -89,7 +96,7 @@ def test_minor_versions_reach_webhooks_marked_minor_unless_material_only(app, sa
 
 def test_a_paused_endpoint_gets_nothing(app, sample, receiver):
     db = sample
-    endpoint = webhooks.add_endpoint(db, receiver.url, SECRET)
+    endpoint = webhooks.add_endpoint(db, receiver.url, SECRET, allow_private=True)
     publish_material(db)
     from redline.notifications import fanout
     fanout.run_fanout(db)

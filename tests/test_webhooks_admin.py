@@ -25,6 +25,7 @@ def test_visitors_sign_in_first_and_readers_are_refused(app, client, sample):
 
 def test_an_admin_registers_an_endpoint_and_reads_its_log(app, client, sample, receiver):
     db = sample
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver is on 127.0.0.1
     signup(client, "admin@kestrel.example", "Ada Admin")
     make_admin(db, "admin@kestrel.example")
     assert '<a href="/admin/webhooks/">Webhooks</a>' in client.get("/").get_data(as_text=True)
@@ -55,3 +56,18 @@ def test_an_admin_registers_an_endpoint_and_reads_its_log(app, client, sample, r
     assert webhooks.get_endpoint(db, endpoint["id"])["active"] == 0
     assert client.post(pause.action, data={}).status_code == 400  # no CSRF token
     assert client.get("/admin/webhooks/999/").status_code == 404
+
+
+def test_internal_addresses_are_refused_unless_allowed(app, client, sample):
+    signup(client, "admin@kestrel.example", "Ada Admin")
+    make_admin(sample, "admin@kestrel.example")
+    add = form(client.get("/admin/webhooks/").get_data(as_text=True), "/admin/webhooks/")
+    for url in ("http://127.0.0.1:8080/hook", "http://localhost/hook", "http://169.254.169.254/latest/",
+                "http://[::1]/hook", "https://10.20.30.40/hook"):
+        refused = client.post(add.action, data={**add.hidden, "url": url})
+        assert refused.status_code == 400, url
+        assert "is not a public address" in refused.get_data(as_text=True), url
+    assert sample.execute("SELECT count(*) FROM webhook_endpoints").fetchone()[0] == 0
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+    allowed = client.post(add.action, data={**add.hidden, "url": "http://10.20.30.40/hook"})
+    assert allowed.status_code == 303

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.static_host import StaticHost
+from tests.e2e.test_accessibility import axe_problems
 from tests.sitecheck import broken_links
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,3 +144,23 @@ def test_a_visitor_reads_the_frozen_archive(page, netlify_site, shot):
     assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).borderBottomStyle") != "none"
     shot(page, "netlify-404")
     assert not re.search(r"csrf", page.content(), re.I)
+
+
+FROZEN = ["/", "/privacy-policy/", "/privacy-policy/history/", "/privacy-policy/v/1/",
+          "/privacy-policy/upcoming/", "/privacy-policy/diff/3..4/", "/privacy-policy/diff/3..4/split/",
+          "/privacy-policy/diff/3..4/source/", "/terms-of-service/", "/no-such-page/"]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_frozen_pages_have_no_serious_accessibility_violations(browser, netlify_site, scheme):
+    host, _, _, _ = netlify_site
+    context = browser.new_context(bypass_csp=True, color_scheme=scheme)  # axe is injected inline
+    page = context.new_page()
+    found = []
+    try:
+        for path in FROZEN:
+            page.goto(host.url + path)
+            found += [f"{path}: {problem}" for problem in axe_problems(page)]
+    finally:
+        context.close()
+    assert found == [], "\n".join(found)

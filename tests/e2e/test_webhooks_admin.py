@@ -11,6 +11,7 @@ from tests.servers import receiver  # noqa: F401  (fixture)
 
 
 def test_an_admin_adds_an_endpoint_and_sees_it_delivered(page, live_server, receiver, shot):
+    live_server.app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver is on 127.0.0.1
     sign_up(page, live_server)
     db = live_server.db()
     db.execute("UPDATE users SET role = 'admin' WHERE email = 'avery@kestrel.example'")

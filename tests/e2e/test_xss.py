@@ -162,3 +162,22 @@ def test_webhook_payloads_are_json_escaped(live_server, hostile):
     assert b"\n" not in body and body.count(b'"policy_title"') == 1
     for url in data["urls"].values():
         assert url is None or url.startswith(cfg.url + "/"), url
+
+
+def test_the_corpus_is_inert_in_the_frozen_archive(page, live_server, hostile, tmp_path):
+    """The static export renders the same text: it must be just as inert there."""
+    from redline.site.freeze import freeze
+    from tests.e2e.static_host import StaticHost
+    out = freeze(live_server.app, tmp_path / "site").out
+    host = StaticHost.bind()
+    host.serve(out, {})
+    fired = _watch(page)
+    try:
+        for path in ["/", "/evil/", "/evil/v/1/", "/evil/v/2/", "/evil/history/", "/evil/upcoming/",
+                     "/evil/diff/1..2/", "/evil/diff/1..2/split/", "/evil/diff/1..2/source/",
+                     "/evil/diff/2..3/", "/evil-notice/", "/evil/feed.atom"]:
+            _inert(page, host.url + path, fired)
+        page.goto(host.url + "/evil/v/2/")
+        expect(page.get_by_role("heading", level=1).first).to_contain_text("<img src=x onerror=alert(21)>")
+    finally:
+        host.stop()

@@ -22,8 +22,10 @@ class NotifyConfig:
     smtp_security: str = "none"
     smtp_user: str = ""
     smtp_password: str = ""
+    smtp_ca_file: str = ""
     smtp_timeout: int = 30
     webhook_timeout: int = 10
+    webhook_allow_private: bool = False
     notify_fanout_batch: int = 1000
     notify_send_batch: int = 100
     notify_lease_seconds: int = 300

@@ -80,12 +80,12 @@ class SmtpSession:
         m = self.mailer
         try:
             if m.security == "ssl":
-                conn = _SMTP_SSL(m.host, m.port, timeout=m.timeout, context=ssl.create_default_context())
+                conn = _SMTP_SSL(m.host, m.port, timeout=m.timeout, context=m.tls_context())
             else:
                 conn = _SMTP(m.host, m.port, timeout=m.timeout)
             conn.ehlo()
             if m.security == "starttls":
-                conn.starttls(context=ssl.create_default_context())
+                conn.starttls(context=m.tls_context())
                 conn.ehlo()
             if m.user:
                 conn.login(m.user, m.password)
@@ -93,7 +93,7 @@ class SmtpSession:
             # Even a 5xx here (bad login, refused greeting) is ours to fix, not the recipient's.
             raise TemporaryFailure(f"connecting to {m.host}:{m.port}: {exc.smtp_code} "
                                    f"{_text(exc.smtp_error)}", exc.smtp_code, unreachable=True) from exc
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, ValueError) as exc:
             raise TemporaryFailure(f"connecting to {m.host}:{m.port}: {exc or type(exc).__name__}",
                                    unreachable=True) from exc
         self.conn = conn
@@ -142,11 +142,21 @@ class SmtpMailer:
     name = "smtp"
 
     def __init__(self, host: str, port: int, security: str = "none", user: str = "",
-                 password: str = "", timeout: float = 30):
+                 password: str = "", timeout: float = 30, ca_file: str = ""):
         if security not in SECURITY:
             raise ValueError(f"SMTP security must be one of {', '.join(SECURITY)}, not {security!r}")
         self.host, self.port, self.security = host, int(port), security
         self.user, self.password, self.timeout = user, password, timeout
+        self.ca_file = ca_file
+        if security != "none":
+            self.tls_context()  # an unreadable CA file is a setting to fix now, not at the first send
+
+    def tls_context(self) -> ssl.SSLContext:
+        """Certificate and host name always verified: against SMTP_CA_FILE if set, else the system's CAs."""
+        try:
+            return ssl.create_default_context(cafile=self.ca_file or None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"SMTP_CA_FILE {self.ca_file!r} cannot be used: {exc}") from exc
 
     @contextlib.contextmanager
     def session(self):
@@ -217,7 +227,7 @@ def make_mailer(cfg: NotifyConfig):
     """The mailer the settings choose."""
     if cfg.mailer == "smtp":
         return SmtpMailer(cfg.smtp_host, cfg.smtp_port, cfg.smtp_security, cfg.smtp_user,
-                          cfg.smtp_password, cfg.smtp_timeout)
+                          cfg.smtp_password, cfg.smtp_timeout, cfg.smtp_ca_file)
     if cfg.mailer == "file":
         return FileMailer(cfg.mail_dir)
     if cfg.mailer == "memory":

@@ -242,7 +242,7 @@ class Worker:
             body = webhooks.encode(webhooks.payload(self.cfg, policy, version, row["endpoint_id"]))
             hook_id = webhooks.delivery_id(row["policy"], row["version"], row["endpoint_id"])
             status, reply = webhooks.post(row["endpoint_url"], row["endpoint_secret"], body, hook_id,
-                                          self.cfg.webhook_timeout)
+                                          self.cfg.webhook_timeout, self.cfg.webhook_allow_private)
             return status, f"HTTP {status} {reply}".strip()
         msg = self._message(row)
         reply = session.send(msg)

@@ -17,6 +17,7 @@ from redline.policies.db import write
 from redline.policies.errors import InvalidPolicy, NotFound
 from redline.policies.store import Policy, Version
 
+from . import egress
 from .config import NotifyConfig
 from .emails import notice_urls
 from .mailers import TemporaryFailure
@@ -31,8 +32,8 @@ class InvalidEndpoint(InvalidPolicy):
     """A webhook URL or secret that cannot be used."""
 
 
-def check_url(url: str) -> str:
-    """An absolute http(s) URL with a host and no credentials in it."""
+def check_url(url: str, allow_private: bool = False) -> str:
+    """An absolute http(s) URL with a host and no credentials in it (and not plainly internal)."""
     url = (url or "").strip()
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -41,13 +42,18 @@ def check_url(url: str) -> str:
         raise InvalidEndpoint("put no user name or password in the URL: requests are signed instead")
     if len(url) > MAX_URL or any(ch.isspace() for ch in url):
         raise InvalidEndpoint(f"the URL must be at most {MAX_URL} characters, without spaces")
+    if not allow_private:
+        try:
+            egress.check_host(url)
+        except egress.NonPublicAddress as exc:
+            raise InvalidEndpoint(str(exc)) from exc
     return url
 
 
 def add_endpoint(db: Database, url: str, secret: str = "", description: str = "",
-                 material_only: bool = False, created_by: str = "") -> dict:
+                 material_only: bool = False, created_by: str = "", allow_private: bool = False) -> dict:
     """Register an endpoint; a secret of 32 random bytes is made when none is given."""
-    url = check_url(url)
+    url = check_url(url, allow_private)
     secret = (secret or "").strip() or secrets.token_urlsafe(32)
     if len(secret) < 16:
         raise InvalidEndpoint("the secret must be at least 16 characters (leave it empty to get one)")
@@ -140,17 +146,18 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+_OPENERS = {allow: egress.opener(allow, _NoRedirects) for allow in (False, True)}
 
 
-def post(url: str, secret: str, body: bytes, hook_id: str, timeout: float) -> tuple[int, str]:
+def post(url: str, secret: str, body: bytes, hook_id: str, timeout: float,
+         allow_private: bool = False) -> tuple[int, str]:
     """POST a signed body; return (status, reply excerpt) for a 2xx, else raise TemporaryFailure."""
     request = urllib.request.Request(url, data=body, method="POST", headers={
         "Content-Type": "application/json", "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: sign(secret, body, int(time.time())),
         "Redline-Event": EVENT, "Redline-Delivery": hook_id})
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with _OPENERS[allow_private].open(request, timeout=timeout) as response:
             return response.status, response.read(200).decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         reply = exc.read(200).decode("utf-8", "replace")

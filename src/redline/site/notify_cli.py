@@ -190,7 +190,8 @@ def webhooks_group():
 def webhooks_add(url, secret, material_only, description):
     """Register an endpoint."""
     try:
-        endpoint = webhooks.add_endpoint(_open_db(), url, secret, description, material_only, "cli")
+        endpoint = webhooks.add_endpoint(_open_db(), url, secret, description, material_only, "cli",
+                                         allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"])
     except RedlineError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"endpoint {endpoint['id']}: {endpoint['url']}\nsecret: {endpoint['secret']}")

@@ -54,7 +54,8 @@ def index():
         try:
             endpoint = webhooks.add_endpoint(get_db(), form.url.data, form.secret.data or "",
                                              form.description.data or "", form.material_only.data,
-                                             created_by=str(current_user_id()))
+                                             created_by=str(current_user_id()),
+                                             allow_private=current_app.config["WEBHOOK_ALLOW_PRIVATE"])
         except RedlineError as exc:
             form.url.errors.append(str(exc))
         else:
