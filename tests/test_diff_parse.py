@@ -38,6 +38,21 @@ def test_installed_on_the_redline_parsers():
         assert rules[0] == "dispatch" and "lheading" in rules
 
 
+def test_dispatch_survives_rebuilt_chains_and_steps_aside_when_rules_change():
+    md = speed_up(render.make_parser())
+    md.disable("inline")  # rebuilds every chain, same block rules
+    text = "Para\n| a | b |\n| - | - |\n| c | d |\n"  # a table interrupts a paragraph
+    md.parse(text)
+    dispatch = md.block.ruler.getRules("")[0]
+    assert dispatch.chain is md.block.ruler.getRules("")  # still in use
+    md.block.ruler.disable("table")
+    stock = render.make_parser()
+    stock.disable("inline")
+    stock.block.ruler.disable("table")
+    assert tokens(md, text) == tokens(stock, text)
+    assert dispatch.chain is not md.block.ruler.getRules("")  # stepped aside
+
+
 def test_unknown_rules_leave_the_parser_alone():
     md = render.make_parser()
     md.block.ruler.before("table", "custom", lambda state, start, end, silent: False)
