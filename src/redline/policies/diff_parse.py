@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover
 # What a rule needs before it can match a line: one of these characters first after
 # the indent; or a "|" anywhere on the line (a table's header row); or an indent of four
 # or more (indented code); or to be the document's first line, starting with "-".
-PIPE, INDENTED, FIRST_LINE, ANY_LINE, NO_LINE = "pipe", "indented", "first line", "any line", "no line"
+PIPE, INDENTED, FIRST_LINE, ANY_LINE = "pipe", "indented", "first line", "any line"
 TRIGGERS = {
     table: PIPE,
     code: INDENTED,
