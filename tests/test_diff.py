@@ -101,6 +101,16 @@ def test_front_matter_is_not_compared():
     assert r.identical
 
 
+def test_thematic_breaks_are_not_read_as_front_matter_in_a_long_document():
+    # a long section, then text between two "---" breaks: the parser must not take the
+    # second part for a front-matter block (only the document's start can be one)
+    long = "\n".join("word " * 15 for _ in range(120))
+    old = f"{long}\n\n---\n\nMiddle paragraph.\n\n---\n\nEnd.\n"
+    r = compare(old, old.replace("End.", "The end."))
+    assert [b.kind for b in r.blocks] == ["paragraph", "hr", "paragraph", "hr", "paragraph"]
+    assert "Middle paragraph." in render_html(r)
+
+
 def test_whitespace_and_unicode_normalisation():
     # NFD vs NFC, CRLF vs LF, re-wrapping and a single trailing space are not changes
     old = "# Cafe\u0301\r\n\r\nWe keep data\r\nfor 30 days. \r\nMore text here.\r\n"
@@ -165,6 +175,14 @@ def test_heading_ids_match_render():
     r = compare(OLD, NEW)
     html = render_html(r)
     expected = re.findall(r'<h\d id="([^"]+)"', render.render(NEW).html)
+    assert [i for i in ids(html) if not re.fullmatch(r"c\d+", i)] == expected
+
+
+def test_heading_ids_match_render_for_headings_over_several_lines():
+    new = "Intro.\n\nData we\ncollect\n-------\n\nWhat *we*\nkeep\n===\n\nText.\n"
+    html = render_html(compare(new.replace("Text", "Other text"), new))
+    expected = re.findall(r'<h\d id="([^"]+)"', render.render(new).html)
+    assert len(expected) == 2
     assert [i for i in ids(html) if not re.fullmatch(r"c\d+", i)] == expected
 
 

@@ -16,19 +16,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from markdown_it.common.utils import escapeHtml
-
 from . import render
+from .diff_inline import MARKUP as _MARKUP, plain_html, simple_html, simple_text
+from .diff_parse import speed_up
 from .diff_words import WORD_RE, atomize, display_text, inline_html, pieces_of
 
 _md = render.make_parser()  # Redline's configuration, for inline content
-_md_blocks = render.make_parser()  # the same, block structure only: inline content is
+_md_blocks = speed_up(render.make_parser())  # the same, block structure only: inline content is
 _md_blocks.disable("inline")  # parsed when a block is rendered or compared
-_md_doc = render.make_parser()  # whole documents with references or footnotes: footnote
+_md_doc = speed_up(render.make_parser())  # whole documents with references or footnotes: footnote
 _md_doc.disable(["inline", "footnote_tail"])  # definitions stay where they are written
 
-# Inline content without any of these renders as its escaped text (see plain_html).
-_MARKUP = re.compile(r"[\\`*_~\[!<&^]| {2,}\n")
 
 _REF_DEF = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.M)
 
@@ -39,8 +37,9 @@ def _has_global_refs(text: str) -> bool:
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$", re.M)
 _FRONT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
-# a blank line, then a line at column 0 that is not a list item
-_CUT = re.compile(r"\n[ \t]*\n(?![-+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))(?=(\S[^\n]*))", re.M)
+# a blank line, then a line at column 0 that is not a list item, nor starts with "-"
+# (a chunk starting with "---" would be read as front matter, up to the next "---")
+_CUT = re.compile(r"\n[ \t]*\n(?!-|[+*](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))(?=(\S[^\n]*))", re.M)
 _HEADING_LINE = re.compile(r"#{1,6}(?:[ \t]|$)")
 CHUNK_SOFT = 8192  # after this many characters, any safe point may end a chunk
 CHUNK_MIN = 1024  # no tiny chunks: each parse has a fixed cost
@@ -158,8 +157,10 @@ class Block:
     def plain(self) -> str:
         """A heading's text as render.py sees it (text and code spans), for its anchor."""
         tok = self.inline
-        if self.lazy and not tok.meta.get("rl") and not _MARKUP.search(tok.content):
-            return tok.content
+        if self.lazy and not tok.meta.get("rl"):
+            text = simple_text(tok.content, "")  # soft breaks are not text tokens
+            if text is not None:
+                return text
         return "".join(c.content for c in children_of(tok, self.lazy, self.env) if c.type in ("text", "code_inline"))
 
     def atoms(self):
@@ -221,50 +222,48 @@ def _join_text(tokens):
     return out
 
 
+def _parse_inline(tok, env: dict | None):
+    """A lazy inline token's children, parsed with the document's env (link reference
+    definitions and footnote labels)."""
+    children: list = []
+    env = env if env is not None else {}
+    _md.inline.parse(tok.content, _md, env, children)
+    notes = env.get("footnotes", {}).get("list", {})
+    for c in children:
+        if c.type == "footnote_ref" and "label" not in c.meta and c.meta.get("id") in notes:
+            c.meta["inline"] = notes[c.meta["id"]].get("content", "")
+    return _join_text(children)
+
+
 def children_of(tok, lazy: bool, env: dict | None = None):
-    """Inline tokens of a block's inline token, parsed on first use (with the
-    document's env: link reference definitions and footnote labels)."""
+    """Inline tokens of a block's inline token, parsed on first use and kept."""
     if lazy and not tok.meta.get("rl"):
-        children: list = []
-        env = env if env is not None else {}
-        _md.inline.parse(tok.content, _md, env, children)
-        notes = env.get("footnotes", {}).get("list", {})
-        for c in children:
-            if c.type == "footnote_ref" and "label" not in c.meta and c.meta.get("id") in notes:
-                c.meta["inline"] = notes[c.meta["id"]].get("content", "")
-        tok.children = _join_text(children)
+        tok.children = _parse_inline(tok, env)
         tok.meta["rl"] = True
     return tok.children or []
 
 
-def plain_html(content: str) -> str:
-    """HTML of inline content free of markup (no _MARKUP match): exactly what
-    markdown-it renders, i.e. escaped text, a soft break per line end, one trailing
-    space and the next line's indentation dropped."""
-    if "\n" not in content:
-        return escapeHtml(content)
-    lines = content.split("\n")
-    last = len(lines) - 1
-    out = []
-    for k, line in enumerate(lines):
-        if k:
-            line = line.lstrip(" \t")
-        if k < last and line.endswith(" "):
-            line = line[:-1]
-        out.append(escapeHtml(line))
-    return "\n".join(out)
-
-
 def html_of(tok, lazy: bool, env: dict | None = None) -> str:
-    if lazy and not tok.meta.get("rl") and not _MARKUP.search(tok.content):
-        return plain_html(tok.content)
+    """The HTML of an inline token.  Content not parsed yet is rendered directly when
+    it is simple (diff_inline), else parsed for this and not kept: most blocks are only
+    ever rendered (unchanged), and keeping their inline tokens would only grow the heap
+    the garbage collector walks (and the cache)."""
+    if lazy and not tok.meta.get("rl"):
+        if not _MARKUP.search(tok.content):
+            return plain_html(tok.content)
+        html = simple_html(tok.content)
+        return html if html is not None else inline_html(_parse_inline(tok, env))
     return inline_html(children_of(tok, lazy, env))
 
 
 def text_of(tok, lazy: bool, env: dict | None = None) -> str:
     """Visible text, whitespace collapsed (see diff_words.display_text)."""
-    if lazy and not tok.meta.get("rl") and not _MARKUP.search(tok.content):
-        return " ".join(tok.content.split())
+    if lazy and not tok.meta.get("rl"):
+        if not _MARKUP.search(tok.content):
+            return " ".join(tok.content.split())
+        text = simple_text(tok.content, " ")  # as pieces_of reads a soft break
+        if text is not None:
+            return display_text(((text,),))
     return display_text(pieces_of(children_of(tok, lazy, env)))
 
 
@@ -284,6 +283,12 @@ def _collapse(s: str) -> str:
     if ("  \n" in s or "\\\n" in s) and _HARD_BREAK.search(s):
         s = _HARD_BREAK.sub(" \x00br ", s)
     return " ".join(s.split())
+
+
+def _trim(inline) -> None:
+    """Drop an unparsed inline token's source map and empty children list: nothing
+    here reads them, and each is one more object for the garbage collector to walk."""
+    inline.map = inline.children = None
 
 
 def extract(tokens, lazy: bool = False, env: dict | None = None) -> tuple[list[Block], list[Frame]]:
@@ -341,6 +346,8 @@ def extract(tokens, lazy: bool = False, env: dict | None = None) -> tuple[list[B
                 sigs.pop()
         elif t == "heading_open" or t == "paragraph_open":
             inline = tokens[i + 1]
+            if lazy:
+                _trim(inline)
             sig = ".".join(sigs)
             src = _collapse(inline.content)
             if t == "heading_open":
@@ -359,6 +366,8 @@ def extract(tokens, lazy: bool = False, env: dict | None = None) -> tuple[list[B
             j = i + 1
             while j < n and tokens[j].type != "tr_close":
                 if tokens[j].type in ("th_open", "td_open"):
+                    if lazy:
+                        _trim(tokens[j + 1])
                     cells.append((tokens[j + 1], tokens[j].attrGet("style") or "", tokens[j].type == "th_open"))
                 j += 1
             sig = ".".join(sigs)
