@@ -133,6 +133,28 @@ def test_moved_section():
     assert '<div class="block-moved section-moved" id="c2" data-change="moved">' in html
 
 
+def test_swapped_numbered_sections_are_a_move_and_a_renumbering():
+    """Sections 2 and 3 trade places and are renumbered: the number a heading carries is not
+    what makes it the same heading, so "2. Cookies" is not an edit of "2. Retention"."""
+    cookies = "We set a session cookie to keep you signed in, and nothing else at all."
+    retention = "We keep notes until you delete them, then purge backups after thirty days."
+    old = doc("# Policy", "## 1. Intro", "Who we are and what we do.", "## 2. Cookies", cookies,
+              "## 3. Retention", retention, "## 4. Contact", "Write to us.")
+    new = doc("# Policy", "## 1. Intro", "Who we are and what we do.", "## 2. Retention", retention,
+              "## 3. Cookies", cookies, "## 4. Contact", "Write to us.")
+    r = compare(old, new)
+    [move] = r.moves
+    assert move.section and move.title == "2. Cookies" and move.blocks == 2
+    headings = [b for b in r.blocks if b.kind == "heading" and b.op != "equal"]
+    # Retention stays where it is, renumbered; Cookies moves, renumbered too.
+    assert [(b.op, edits(b)) for b in headings] == [
+        ("moved_stub", []), ("changed", [("delete", "3"), ("insert", "2")]),
+        ("moved", [("delete", "2"), ("insert", "3")])]
+    html = render_html(r)
+    assert del_texts(html) == ["3", "2"] and ins_texts(html) == ["2", "3"]
+    assert "Cookies" not in "".join(del_texts(html) + ins_texts(html))
+
+
 def test_moved_and_edited_paragraph():
     moving = "Our partners must follow strict confidentiality rules at all times."
     old = doc("# P", "## One", moving, "Other text stays in place here.", "## Two", "Second section text.")

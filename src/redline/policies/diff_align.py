@@ -11,10 +11,11 @@
 """
 from __future__ import annotations
 
+import re
 import time
 
 from .diff_blocks import Doc
-from .diff_words import DMP, estimate_cost
+from .diff_words import DMP, WORD_RE, estimate_cost
 
 # Tunables (measured on real policy histories; see bench/redline.py)
 PAIR_SIM = 0.35  # word-set similarity needed to pair two blocks inside a run
@@ -88,11 +89,28 @@ class MoveInfo:
 _CATEGORY = {"heading": "h", "paragraph": "t", "row": "r", "code": "c", "hr": "hr"}
 
 
+# A heading's section number: "2.", "3.1", "IV.", "(a)", "Section 4", "§ 5".
+_SECTION_NUMBER = re.compile(
+    r"^\s*(?:(?:section|article|part|§)\s*)?(?:\d+(?:\.\d+)*\.?|[ivxlc]+[.)]|\(?[a-z\d]{1,4}\))\s+", re.I)
+
+
+def title_words(block) -> frozenset:
+    """A heading's words without its section number, so renumbering alone does not make
+    two headings alike ("2. Cookies" / "2. Retention") or unlike ("3. Cookies" / "4. Cookies")."""
+    words = block.words()
+    if block.kind != "heading":
+        return words
+    title = _SECTION_NUMBER.sub("", block.text, count=1)
+    if title == block.text:
+        return words
+    return frozenset(WORD_RE.findall(title.lower())) or words
+
+
 def similarity(a, b) -> float:
-    """Dice coefficient of the two blocks' word sets (case-folded)."""
+    """Dice coefficient of the two blocks' word sets (case-folded; headings without their number)."""
     if a.kind != b.kind:
         return 0.0
-    wa, wb = a.words(), b.words()
+    wa, wb = title_words(a), title_words(b)
     la, lb = len(wa), len(wb)
     if not la or not lb:
         return 1.0 if la == lb and a.text == b.text else (0.5 if la == lb else 0.0)
@@ -121,8 +139,8 @@ def _sim_table(xs, ys):
     """similarity() over two block lists, by position, with the word sets fetched once."""
     kx = [b.kind for b in xs]
     ky = [b.kind for b in ys]
-    wx = [b.words() for b in xs]
-    wy = [b.words() for b in ys]
+    wx = [title_words(b) for b in xs]
+    wy = [title_words(b) for b in ys]
 
     def sim(x: int, y: int) -> float:
         if kx[x] != ky[y]:
