@@ -207,6 +207,13 @@ def test_200_users_for_a_minute(tmp_path):
           f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
           f"{db.execute('SELECT count(*) FROM users').fetchone()[0]} sign-ups, "
           f"{db.execute('SELECT count(*) FROM acceptances').fetchone()[0]} acceptances")
+    by_path: dict[str, list[float]] = {}
+    for route, _, took in stats:
+        by_path.setdefault(route, []).append(took)
+    slowest = sorted(((sorted(t)[int(len(t) * 0.99)], route, len(t)) for route, t in by_path.items()),
+                     reverse=True)[:4]
+    print("p99 by path, slowest first: " + ", ".join(
+        f"{route} {p * 1000:.0f} ms ({n} requests)" for p, route, n in slowest))
     assert not errors, errors[:5]
     assert not [s for s in stats if s[1] >= 500], [s for s in stats if s[1] >= 500][:5]
     log = server.log_text()
