@@ -80,12 +80,12 @@ class SmtpSession:
         m = self.mailer
         try:
             if m.security == "ssl":
-                conn = _SMTP_SSL(m.host, m.port, timeout=m.timeout, context=m.tls_context())
+                conn = _SMTP_SSL(m.host, m.port, timeout=m.timeout, context=m.tls)
             else:
                 conn = _SMTP(m.host, m.port, timeout=m.timeout)
             conn.ehlo()
             if m.security == "starttls":
-                conn.starttls(context=m.tls_context())
+                conn.starttls(context=m.tls)
                 conn.ehlo()
             if m.user:
                 conn.login(m.user, m.password)
@@ -93,7 +93,7 @@ class SmtpSession:
             # Even a 5xx here (bad login, refused greeting) is ours to fix, not the recipient's.
             raise TemporaryFailure(f"connecting to {m.host}:{m.port}: {exc.smtp_code} "
                                    f"{_text(exc.smtp_error)}", exc.smtp_code, unreachable=True) from exc
-        except (smtplib.SMTPException, OSError, ValueError) as exc:
+        except (smtplib.SMTPException, OSError) as exc:
             raise TemporaryFailure(f"connecting to {m.host}:{m.port}: {exc or type(exc).__name__}",
                                    unreachable=True) from exc
         self.conn = conn
@@ -148,8 +148,8 @@ class SmtpMailer:
         self.host, self.port, self.security = host, int(port), security
         self.user, self.password, self.timeout = user, password, timeout
         self.ca_file = ca_file
-        if security != "none":
-            self.tls_context()  # an unreadable CA file is a setting to fix now, not at the first send
+        # Built once: an unreadable CA file is a setting to fix now, not at the first send.
+        self.tls = self.tls_context() if security != "none" else None
 
     def tls_context(self) -> ssl.SSLContext:
         """Certificate and host name always verified: against SMTP_CA_FILE if set, else the system's CAs."""
